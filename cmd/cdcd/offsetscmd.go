@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cdcd-dev/cdcd/capture/postgres"
+	"github.com/cdcd-dev/cdcd/change"
+	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/offsets"
+	"github.com/cdcd-dev/cdcd/sink/clickhouse"
+)
+
+const offsetsUsage = `Usage:
+  cdcd offsets list --config FILE
+  cdcd offsets reset --config FILE --source NAME --to POSITION|latest|snapshot [--dry-run]
+
+list shows, for each configured source, the position stored in ClickHouse, the source's current
+position and how far behind the stored one is.
+
+reset moves a source's stored position. POSITION is in the source's own form (PostgreSQL: an LSN
+such as 16/B374D848); "latest" is the source's current position (skipping everything until now);
+"snapshot" forgets the position so the next start takes a new snapshot. A position the source can
+no longer serve is refused with the range it can; so is any reset while a daemon runs the source.
+`
+
+func cmdOffsets(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, offsetsUsage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "list":
+		return cmdOffsetsList(args[1:], stdout, stderr)
+	case "reset":
+		return cmdOffsetsReset(args[1:], stdout, stderr)
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(stdout, offsetsUsage)
+		return nil
+	}
+	return badInput("unknown offsets command %q (list or reset)", args[0])
+}
+
+// offsetsEnv is what both offsets commands open.
+type offsetsEnv struct {
+	cfg   *config.Config
+	store *offsets.Store
+	close func()
+	log   *slog.Logger
+}
+
+func openOffsets(ctx context.Context, path string, stderr io.Writer) (*offsetsEnv, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, stderr)
+	conn, _, err := connectClickHouse(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	db := cfg.ClickHouse.Database
+	if err := clickhouse.EnsureDatabase(ctx, conn, db); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	store := offsets.NewStore(conn, db)
+	if err := store.Ensure(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &offsetsEnv{cfg: cfg, store: store, close: func() { conn.Close() }, log: log}, nil
+}
+
+func cmdOffsetsList(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("offsets list", "cdcd offsets list --config FILE", stderr)
+	path := fs.String("config", "", "the configuration `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env, err := openOffsets(ctx, *path, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tKIND\tSTORED\tUPDATED\tCURRENT\tLAG\tDETAIL")
+	var failed error
+	for i := range env.cfg.Sources {
+		s := &env.cfg.Sources[i]
+		o, ok, err := env.store.Load(ctx, s.Name)
+		if err != nil {
+			return err
+		}
+		stored, updated := "-", "-"
+		if ok && !o.Position.IsZero() {
+			stored, updated = o.Position.Token, o.Updated.UTC().Format(time.RFC3339)
+		} else if ok {
+			stored = "(snapshot)"
+		}
+		current, lag, detail := "?", "?", ""
+		switch {
+		case s.Postgres != nil:
+			src := newPostgres(s, env.log)
+			st, err := src.Inspect(ctx)
+			if err != nil {
+				detail, failed = "unreachable: "+err.Error(), err
+				break
+			}
+			current = st.Current.String()
+			if ok && !o.Position.IsZero() {
+				if n, err := st.Lag(o.Position); err == nil {
+					lag = formatBytes(n)
+				}
+			}
+			detail = describeSlot(src, st)
+		default:
+			detail = s.Kind() + " sources are not supported by this build"
+		}
+		if l, ok, err := env.store.CurrentLease(ctx, s.Name); err == nil && ok && l.Alive() {
+			detail += "; running: " + l.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Kind(), stored, updated, current, lag, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if failed != nil {
+		return fmt.Errorf("some sources could not be inspected")
+	}
+	return nil
+}
+
+func describeSlot(src *postgres.Source, st postgres.Status) string {
+	if !st.SlotExists {
+		return "slot missing"
+	}
+	state := "idle"
+	if st.Slot.Active {
+		state = fmt.Sprintf("active pid %d", st.Slot.ActivePID)
+	}
+	return fmt.Sprintf("slot %s %s, confirmed %s, wal_status %s", st.Slot.Name, state, st.Slot.ConfirmedLSN, st.Slot.WALStatus)
+}
+
+func formatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("offsets reset", "cdcd offsets reset --config FILE --source NAME --to POSITION|latest|snapshot [--dry-run]", stderr)
+	path := fs.String("config", "", "the configuration `file`")
+	name := fs.String("source", "", "the source `name`")
+	to := fs.String("to", "", "the new `position`: the source's own form, latest, or snapshot")
+	dry := fs.Bool("dry-run", false, "say what would change and change nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *name == "" || *to == "" {
+		fs.Usage()
+		return badInput("--source and --to are required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env, err := openOffsets(ctx, *path, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	s, err := sourceByName(env.cfg, *name)
+	if err != nil {
+		return err
+	}
+	if l, ok, err := env.store.CurrentLease(ctx, s.Name); err != nil {
+		return err
+	} else if ok && l.Alive() {
+		return fmt.Errorf("source %q is being run by %s: stop the daemon first (a reset under a running daemon would be overwritten or replayed out of order)", s.Name, l)
+	}
+	prev, hadPrev, err := env.store.Load(ctx, s.Name)
+	if err != nil {
+		return err
+	}
+
+	var pos change.Position
+	var detail string
+	switch {
+	case s.Postgres != nil:
+		src := newPostgres(s, env.log)
+		st, err := src.Inspect(ctx)
+		if err != nil {
+			return err
+		}
+		if st.SlotExists && st.Slot.Active {
+			return fmt.Errorf("replication slot %q of source %q is in use by process %d: stop the daemon first", st.Slot.Name, s.Name, st.Slot.ActivePID)
+		}
+		if *to != "snapshot" {
+			if pos, err = src.ResolveReset(st, *to); err != nil {
+				return badInput("source %q: %v", s.Name, err)
+			}
+			if hadPrev && !prev.Position.IsZero() {
+				if n, err := st.Lag(prev.Position); err == nil && pos.Version >= prev.Position.Version {
+					after, _ := st.Lag(pos)
+					detail = fmt.Sprintf("forward by %s: changes in between will not be delivered", formatBytes(n-after))
+				} else if pos.Version < prev.Position.Version {
+					detail = "backward: the changes in between will be delivered again (rows converge; they are idempotent)"
+				}
+			}
+		} else {
+			detail = "the next start drops the slot, creates a new one and takes a new snapshot"
+		}
+	default:
+		return badInput("source %q: %s sources are not supported by this build", s.Name, s.Kind())
+	}
+
+	from := "(none)"
+	if hadPrev {
+		from = prev.Position.Token
+		if prev.Position.IsZero() {
+			from = "(snapshot)"
+		}
+	}
+	target := pos.Token
+	if *to == "snapshot" {
+		target = "(snapshot)"
+	}
+	if *dry {
+		fmt.Fprintf(stdout, "source %s: would move the offset from %s to %s (dry run: nothing changed)\n", s.Name, from, target)
+		if detail != "" {
+			fmt.Fprintf(stdout, "  %s\n", detail)
+		}
+		return nil
+	}
+	if _, err := env.store.Reset(ctx, s.Name, s.Kind(), pos, fmt.Sprintf("reset from %s to %s by cdcd offsets reset", from, target)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "source %s: offset moved from %s to %s\n", s.Name, from, target)
+	if detail != "" {
+		fmt.Fprintf(stdout, "  %s\n", detail)
+	}
+	return nil
+}

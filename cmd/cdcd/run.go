@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/offsets"
+	"github.com/cdcd-dev/cdcd/pipeline"
+	"github.com/cdcd-dev/cdcd/sink/clickhouse"
+)
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "cdcd run --config FILE", stderr)
+	path := fs.String("config", "", "the configuration `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = daemon(ctx, cfg, log)
+	if err != nil {
+		log.Error("cdcd stopped", "error", err)
+		return &exitError{code: exitCodeOf(err), err: nil}
+	}
+	log.Info("cdcd stopped")
+	return nil
+}
+
+func exitCodeOf(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+// daemon runs every configured source's pipeline until ctx ends or one fails terminally.
+func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	log.Info("cdcd starting", "version", version, "sources", len(cfg.Sources))
+	if err := clickhouse.CheckNames(tableIDs(cfg), nil); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	conn, caps, err := connectClickHouseRetrying(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	log.Info("connected to clickhouse", "version", caps.Version.String(), "is_deleted_engine", caps.IsDeleted, "datetime64", caps.DateTime64)
+	db := cfg.ClickHouse.Database
+	if err := clickhouse.EnsureDatabase(ctx, conn, db); err != nil {
+		return err
+	}
+	store := offsets.NewStore(conn, db)
+	if err := store.Ensure(ctx); err != nil {
+		return err
+	}
+
+	owner, _, _ := offsets.Owner()
+	for _, s := range cfg.Sources {
+		l, ok, err := store.CurrentLease(ctx, s.Name)
+		if err != nil {
+			return err
+		}
+		if ok && l.Alive() && l.Owner != owner {
+			return fmt.Errorf("source %q is already run by %s; stop it first (two daemons on one source would fight over its position)", s.Name, l)
+		}
+	}
+	beats, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		heartbeat(beats, store, cfg, owner, log)
+	}()
+	defer func() {
+		stopBeats()
+		<-beatDone
+	}()
+
+	limits := pipeline.Limits{
+		Rows:      cfg.ClickHouse.Batch.Rows,
+		Bytes:     int(cfg.ClickHouse.Batch.Bytes),
+		Interval:  time.Duration(cfg.ClickHouse.Batch.Interval),
+		Heartbeat: time.Second, // idle offsets advance at most this often (and only as keepalives report progress)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range cfg.Sources {
+		s := &cfg.Sources[i]
+		src, err := newSource(s, log)
+		if err != nil {
+			return err
+		}
+		sink := clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name))
+		g.Go(func() error {
+			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log})
+			if err != nil {
+				return fmt.Errorf("source %q: %w", s.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// connectClickHouseRetrying connects, retrying while ClickHouse is unreachable: a daemon started
+// before its database should wait for it, not exit.
+func connectClickHouseRetrying(ctx context.Context, cfg *config.Config, log *slog.Logger) (conn driver.Conn, caps clickhouse.Capabilities, err error) {
+	wait := 200 * time.Millisecond
+	for {
+		conn, caps, err = connectClickHouse(ctx, cfg, log)
+		if err == nil || exitCodeOf(err) == 2 {
+			return conn, caps, err
+		}
+		log.Warn("clickhouse unreachable; retrying", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, caps, fmt.Errorf("stopped while waiting for clickhouse: %w", err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Second)
+	}
+}
+
+// heartbeat keeps the daemon's leases on its sources fresh, and releases them when it stops.
+func heartbeat(ctx context.Context, store *offsets.Store, cfg *config.Config, owner string, log *slog.Logger) {
+	beat := func(ctx context.Context, released bool) {
+		for _, s := range cfg.Sources {
+			if err := store.Beat(ctx, s.Name, owner, released); err != nil && ctx.Err() == nil {
+				log.Warn("lease heartbeat failed", "source", s.Name, "error", err)
+			}
+		}
+	}
+	beat(ctx, false)
+	t := time.NewTicker(offsets.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			beat(rctx, true)
+			cancel()
+			return
+		case <-t.C:
+			beat(ctx, false)
+		}
+	}
+}

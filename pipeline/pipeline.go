@@ -1,0 +1,228 @@
+// Package pipeline runs one source's stream into ClickHouse: capture, batching at commit
+// boundaries, the sink, the offset, and only then the source's acknowledgement.
+//
+// It owns the order of those steps and the retry policy: every error is retried with backoff
+// except change.Terminal ones, which stop the pipeline. It must never acknowledge a position to the
+// source, nor store it as the offset, before ClickHouse has every row up to it.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cdcd-dev/cdcd/capture"
+	"github.com/cdcd-dev/cdcd/change"
+	"github.com/cdcd-dev/cdcd/offsets"
+	"github.com/cdcd-dev/cdcd/sink/clickhouse"
+)
+
+// Config is one source's pipeline.
+type Config struct {
+	Name    string // the source's name: offsets and table names
+	Source  capture.Source
+	Sink    *clickhouse.Sink
+	Offsets *offsets.Store
+	Limits  Limits
+	Log     *slog.Logger
+	// DrainTimeout bounds how long a stopping pipeline may spend writing what it has (default 7s).
+	DrainTimeout time.Duration
+	// Stats, when set, receives the pipeline's counters.
+	Stats *Stats
+}
+
+// Stats are a pipeline's counters, safe to read while it runs.
+type Stats struct {
+	Rows        atomic.Int64 // rows written to row tables
+	Events      atomic.Int64 // change events written (before collapsing)
+	Batches     atomic.Int64
+	DeadLetters atomic.Int64
+	Commits     atomic.Int64  // offsets stored
+	Version     atomic.Uint64 // version of the newest stored offset
+	Restarts    atomic.Int64
+}
+
+// Run runs the pipeline until ctx ends (returning nil once what was complete is committed) or a
+// terminal error. Other errors restart the stream from the stored offset, with backoff.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Stats == nil {
+		cfg.Stats = &Stats{}
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 7 * time.Second
+	}
+	log := cfg.Log.With("source", cfg.Name)
+	backoff := newBackoff()
+	for {
+		started := time.Now()
+		err := runOnce(ctx, cfg, log)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if change.IsTerminal(err) {
+			return err
+		}
+		if err == nil {
+			err = errors.New("source stopped")
+		}
+		if time.Since(started) > time.Minute {
+			backoff = newBackoff()
+		}
+		wait := backoff.next()
+		cfg.Stats.Restarts.Add(1)
+		log.Warn("pipeline stopped; restarting from the stored offset", "error", err, "retry_in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
+	from, _, err := cfg.Offsets.Load(ctx, cfg.Name)
+	if err != nil {
+		return err
+	}
+	b := newBatcher(cfg.Limits, from.Position)
+
+	// The writer outlives a stopping source by up to DrainTimeout, so what is complete gets
+	// committed; it is not cancelled by the source's errors.
+	wctx, cancelW := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelW()
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.DrainTimeout, cancelW) })
+	defer stopDrain()
+
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	var g errgroup.Group
+	g.Go(func() error {
+		err := cfg.Source.Run(srcCtx, from.Position, b)
+		stopped := srcCtx.Err() != nil // by shutdown or by the writer's failure, which it reports
+		cancelSrc()
+		b.close(wctx)
+		if stopped {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("source stopped")
+		}
+		return err
+	})
+	g.Go(func() error {
+		t := time.NewTicker(max(cfg.Limits.Interval/2, 5*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-srcCtx.Done():
+				return nil
+			case <-t.C:
+				if err := b.tick(srcCtx); err != nil && srcCtx.Err() == nil {
+					return err
+				}
+			}
+		}
+	})
+	g.Go(func() error {
+		err := write(wctx, cfg, log, b.out)
+		if err != nil {
+			cancelSrc()
+			for range b.out { // let the source's last seal go through
+			}
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+// write applies sealed batches in order: rows, then the offset, then the source's ack.
+func write(ctx context.Context, cfg Config, log *slog.Logger, in <-chan *Batch) error {
+	for batch := range in {
+		if err := retry(ctx, log, "write batch", batch.born, func() error { return apply(ctx, cfg, batch) }); err != nil {
+			return err
+		}
+		pos, ok := batch.Checkpoint()
+		if !ok {
+			continue
+		}
+		err := retry(ctx, log, "store offset", batch.born, func() error {
+			return cfg.Offsets.Commit(ctx, cfg.Name, cfg.Source.Kind(), pos)
+		})
+		if err != nil {
+			return err
+		}
+		cfg.Stats.Commits.Add(1)
+		cfg.Stats.Version.Store(pos.Version)
+		cfg.Source.Ack(pos)
+	}
+	return nil
+}
+
+func apply(ctx context.Context, cfg Config, batch *Batch) error {
+	for _, t := range batch.Schemas {
+		if err := cfg.Sink.EnsureTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	if len(batch.Events) == 0 {
+		return nil
+	}
+	st, err := cfg.Sink.Write(ctx, batch.Events)
+	if err != nil {
+		return err
+	}
+	cfg.Stats.Rows.Add(int64(st.Rows))
+	cfg.Stats.Events.Add(int64(len(batch.Events)))
+	cfg.Stats.Batches.Add(1)
+	cfg.Stats.DeadLetters.Add(int64(st.DeadLetters))
+	return nil
+}
+
+// retry runs f until it succeeds, fails terminally, or ctx ends, backing off between attempts and
+// logging how far behind the stream is.
+func retry(ctx context.Context, log *slog.Logger, what string, since time.Time, f func() error) error {
+	b := newBackoff()
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			if attempt > 1 {
+				log.Info(what+": recovered", "attempts", attempt)
+			}
+			return nil
+		}
+		if change.IsTerminal(err) || ctx.Err() != nil {
+			if ctx.Err() != nil && !change.IsTerminal(err) {
+				return fmt.Errorf("%s: abandoned at shutdown: %w", what, err)
+			}
+			return err
+		}
+		wait := b.next()
+		log.Warn(what+" failed; retrying", "error", err, "attempt", attempt, "retry_in", wait.Round(time.Millisecond),
+			"lag", time.Since(since).Round(time.Second))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: abandoned at shutdown: %w", what, err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 100 * time.Millisecond} }
+
+// next returns the next wait: doubling from 100ms to 30s, with ±20% jitter.
+func (b *backoff) next() time.Duration {
+	d := b.d
+	b.d = min(b.d*2, 30*time.Second)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
