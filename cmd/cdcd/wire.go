@@ -113,4 +113,3 @@ func sourceByName(cfg *config.Config, name string) (*config.Source, error) {
 	}
 	return s, nil
 }
-

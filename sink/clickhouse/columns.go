@@ -236,8 +236,12 @@ func parseDecimal(t string) (p, s int, ok bool) {
 	return 0, 0, false
 }
 
-type integer interface{ ~int8 | ~int16 | ~int32 | ~int64 }
-type unsigned interface{ ~uint8 | ~uint16 | ~uint32 | ~uint64 }
+type integer interface {
+	~int8 | ~int16 | ~int32 | ~int64
+}
+type unsigned interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
 
 func toInt[T integer](lo, hi int64) func(any) (T, error) {
 	return func(v any) (T, error) {
