@@ -51,9 +51,13 @@ type batcher struct {
 	commitIdx int // events of cur covered by cur.checkpoint
 	schemaIdx int // schemas of cur announced before commitIdx
 	inTxn     bool
+	txnEvents int // events of the open transaction, including any already sealed
 	lastSent  time.Time
 	lastCkpt  change.Position // the newest checkpoint sealed
 	closed    bool
+	// carry is a sealed batch whose send was cancelled; close sends it first so completed
+	// transactions are still committed at shutdown.
+	carry *Batch
 }
 
 func newBatcher(limits Limits, skip change.Position) *batcher {
@@ -74,6 +78,7 @@ func (b *batcher) Change(ctx context.Context, ev change.Event) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.inTxn = true
+	b.txnEvents++
 	if len(b.cur.Events) == 0 {
 		b.cur.born = time.Now()
 	}
@@ -90,14 +95,19 @@ func (b *batcher) Commit(ctx context.Context, pos change.Position) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.inTxn = false
+	had := b.txnEvents
+	b.txnEvents = 0
 	if pos.Version <= b.lastCkpt.Version {
 		// A replayed transaction already covered by the stored offset.
 		b.commitIdx, b.schemaIdx = len(b.cur.Events), len(b.cur.Schemas)
 		return nil
 	}
-	if len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 {
+	if had == 0 && len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 {
 		// A transaction with nothing for us: advance like an idle stream.
 		return b.advanceLocked(ctx, pos)
+	}
+	if len(b.cur.Events) == 0 {
+		b.cur.born = time.Now() // a transaction whose events were all sealed with an earlier batch
 	}
 	p := pos
 	b.cur.checkpoint = &p
@@ -196,6 +206,9 @@ func (b *batcher) sealLocked(ctx context.Context, n, ns int, wait bool) error {
 	case b.out <- sealed:
 		return nil
 	case <-ctx.Done():
+		b.mu.Lock()
+		b.carry = sealed
+		b.mu.Unlock()
 		return ctx.Err()
 	}
 }
@@ -209,6 +222,13 @@ func (b *batcher) close(ctx context.Context) {
 		return
 	}
 	b.closed = true
+	if b.carry != nil {
+		select {
+		case b.out <- b.carry:
+		case <-ctx.Done():
+		}
+		b.carry = nil
+	}
 	if b.commitIdx > 0 || b.cur.checkpoint != nil {
 		_ = b.sealLocked(ctx, b.commitIdx, b.schemaIdx, true)
 	}

@@ -11,7 +11,7 @@ import (
 
 // Status is what operators' tools need to know of a PostgreSQL source.
 type Status struct {
-	Current    pglogrepl.LSN // pg_current_wal_lsn()
+	Current    pglogrepl.LSN // pg_current_wal_insert_lsn(): the end of the WAL written so far
 	Slot       SlotInfo
 	SlotExists bool
 }
@@ -25,7 +25,9 @@ func (s *Source) Inspect(ctx context.Context) (Status, error) {
 	defer conn.Close(context.Background())
 	var st Status
 	var cur string
-	if err := conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&cur); err != nil {
+	// The insert position, not pg_current_wal_lsn(): with asynchronous commit the write position
+	// can lag transactions that have already committed.
+	if err := conn.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&cur); err != nil {
 		return st, fmt.Errorf("postgres source %q: current WAL position: %w", s.cfg.Name, err)
 	}
 	if st.Current, err = pglogrepl.ParseLSN(cur); err != nil {
@@ -54,6 +56,13 @@ func (st Status) Lag(stored change.Position) (uint64, error) {
 // position when asked for an earlier one, so earlier positions are refused, as are positions past
 // the current WAL end.
 func (s *Source) ResolveReset(st Status, to string) (change.Position, error) {
+	var pos change.Position
+	if to != "latest" {
+		var err error
+		if pos, err = ParsePosition(to); err != nil {
+			return change.Position{}, err
+		}
+	}
 	if !st.SlotExists {
 		return change.Position{}, fmt.Errorf("replication slot %q does not exist, so no position can be streamed; use --to snapshot to take a new snapshot", s.cfg.Slot)
 	}
@@ -62,10 +71,6 @@ func (s *Source) ResolveReset(st Status, to string) (change.Position, error) {
 	}
 	if to == "latest" {
 		return checkpoint(st.Current), nil
-	}
-	pos, err := ParsePosition(to)
-	if err != nil {
-		return change.Position{}, err
 	}
 	lsn, _ := resumeLSN(pos)
 	if lsn < st.Slot.ConfirmedLSN || lsn > st.Current {

@@ -56,6 +56,9 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return &exitError{code: 2, err: err}
 	}
 	conn, caps, err := connectClickHouseRetrying(ctx, cfg, log)
+	if ctx.Err() != nil {
+		return nil // stopped while waiting for ClickHouse: nothing was started
+	}
 	if err != nil {
 		return err
 	}

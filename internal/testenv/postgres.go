@@ -68,7 +68,36 @@ func postgresFromDSN(dsn string) (*Postgres, error) {
 	return &Postgres{Host: cfg.Host, Port: int(cfg.Port), User: cfg.User, Pass: cfg.Password}, nil
 }
 
-func startPostgres() (*Postgres, error) {
+// NewPostgres starts a dedicated PostgreSQL server for one test, with settings ("name=value")
+// overriding the harness's, and stops it when the test ends. For tests that need a server
+// configured differently (wal_level=replica, say); others share StartPostgres's.
+func NewPostgres(t testing.TB, settings ...string) *Postgres {
+	t.Helper()
+	if os.Getenv("CDCD_TEST_POSTGRES_DSN") != "" {
+		t.Skip("testenv: a dedicated PostgreSQL cannot be started when CDCD_TEST_POSTGRES_DSN names the server")
+	}
+	if findBinary([]string{"postgres"}, PostgresBinDir) == "" {
+		missing(t, "PostgreSQL 15 server (postgres)", "apt-get install -y postgresql")
+	}
+	srv, err := startPostgres(settings...)
+	if err != nil {
+		t.Fatalf("testenv: postgres: %v", err)
+	}
+	t.Cleanup(func() {
+		srv.proc.terminate()
+		procsMu.Lock()
+		for i, p := range procs {
+			if p == srv.proc {
+				procs = append(procs[:i], procs[i+1:]...)
+				break
+			}
+		}
+		procsMu.Unlock()
+	})
+	return srv
+}
+
+func startPostgres(settings ...string) (*Postgres, error) {
 	bin := filepath.Dir(findBinary([]string{"postgres"}, PostgresBinDir))
 	dir, err := tempDir("postgres")
 	if err != nil {
@@ -104,6 +133,9 @@ func startPostgres() (*Postgres, error) {
 		"-c", "max_wal_size=4GB",
 		"-c", "log_min_messages=warning",
 	)
+	for _, kv := range settings {
+		cmd.Args = append(cmd.Args, "-c", kv)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	// SIGQUIT is PostgreSQL's immediate shutdown: the right thing for a throwaway server.
 	p, err := startProcess("postgres", dir, filepath.Join(dir, "server.log"), syscall.SIGQUIT, cmd)

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/cdcd-dev/cdcd/change"
@@ -87,7 +89,12 @@ func jsonValue(v any) any {
 			out[i] = jsonValue(e)
 		}
 		return out
-	case string, bool, float64:
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return strconv.FormatFloat(x, 'g', -1, 64) // JSON has no NaN or Infinity: "NaN", "+Inf", "-Inf"
+		}
+		return x
+	case string, bool:
 		return x
 	case *change.BadValue:
 		return x.Raw

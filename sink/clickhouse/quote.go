@@ -6,8 +6,9 @@ const hexDigits = "0123456789abcdef"
 
 // QuoteIdent quotes a ClickHouse identifier so any name survives both ClickHouse's parser and
 // clickhouse-go's INSERT parsing: backticks, with \ and ` escaped by a backslash, and parentheses,
-// comment starters and control bytes written as \xHH (ClickHouse decodes them; the driver's
-// regular expressions never see them). UTF-8 passes through.
+// comment starters, spaces, semicolons and control bytes written as \xHH (ClickHouse decodes them;
+// the driver's regular expressions, which look for a column list and a SETTINGS clause even inside
+// quotes, never see them). UTF-8 passes through.
 func QuoteIdent(name string) string {
 	var b strings.Builder
 	b.Grow(len(name) + 2)
@@ -18,7 +19,7 @@ func QuoteIdent(name string) string {
 		case c == '\\' || c == '`':
 			b.WriteByte('\\')
 			b.WriteByte(c)
-		case c == '(' || c == ')' || c == '#' || c == '-' || c == '/' || c == '*' || c < 0x20 || c == 0x7f:
+		case c == '(' || c == ')' || c == '#' || c == '-' || c == '/' || c == '*' || c == ' ' || c == ';' || c < 0x20 || c == 0x7f:
 			b.WriteString(`\x`)
 			b.WriteByte(hexDigits[c>>4])
 			b.WriteByte(hexDigits[c&15])

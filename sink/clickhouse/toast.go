@@ -15,31 +15,43 @@ import (
 )
 
 // lookupChunk bounds the keys of one lookup query.
-const lookupChunk = 2000
+const lookupChunk = 1000
 
-// resolveUnchanged fills the unchanged TOAST values that collapse could not resolve from the current
-// ClickHouse rows, read in batched lookups. ClickHouse may hold a newer version of a row than the
-// event being replayed after a crash; that newer row wins over what is written here anyway, so the
-// final state is the same. A row ClickHouse does not have becomes a dead letter: its value cannot be
-// known, and writing NULL or a default would corrupt it.
+// stored is one version of a row as ClickHouse holds it.
+type stored struct {
+	version uint64
+	deleted bool
+	vals    []any // the looked-up columns, in lookup order
+}
+
+// resolveUnchanged fills the unchanged TOAST values that collapse could not resolve, from the rows
+// ClickHouse holds, read in batched lookups. For a row at version V whose values come from the row
+// of key L (its own key, or the old key of a moved row):
+//
+//  1. its own key's row at exactly V: an earlier attempt already wrote this event, resolved (a
+//     replay after a crash);
+//  2. otherwise L's newest live row below V: the row as it was before the event;
+//  3. otherwise, when its own key already has a newer version, what is written at V is superseded
+//     and never visible: the values are left NULL;
+//  4. otherwise nothing knows the value: the row becomes a dead letter. Writing NULL or a default
+//     would corrupt it.
+//
+// Rows are read without FINAL so older versions are seen until merges collapse them; the cases
+// above hold whatever merges have done (a collapsed history only ever leaves newer versions).
 func (s *Sink) resolveUnchanged(ctx context.Context, p *pendingTable) (int, []deadLetter, error) {
 	var need []int
 	cols := map[string]bool{}
 	for i := range p.rows {
 		r := &p.rows[i]
-		if r.deleted {
+		if r.deleted || !hasUnchanged(r.vals) {
 			continue
 		}
-		found := false
 		for j, v := range r.vals {
 			if change.IsUnchanged(v) {
 				cols[r.schema.Columns[j].Name] = true
-				found = true
 			}
 		}
-		if found {
-			need = append(need, i)
-		}
+		need = append(need, i)
 	}
 	if len(need) == 0 {
 		return 0, nil, nil
@@ -51,47 +63,83 @@ func (s *Sink) resolveUnchanged(ctx context.Context, p *pendingTable) (int, []de
 			names = append(names, c)
 		}
 	}
-	current := map[string][]any{} // encoded key -> values of names
+	history := map[string][]stored{} // encoded key -> its versions in ClickHouse
 	for start := 0; start < len(need); start += lookupChunk {
 		end := min(start+lookupChunk, len(need))
-		if err := s.lookup(ctx, p, need[start:end], names, current); err != nil {
+		if err := s.lookup(ctx, p, need[start:end], names, history); err != nil {
 			return 0, nil, err
 		}
 	}
 	var dead []deadLetter
 	keep := p.rows[:0]
 	resolved := 0
-	var key []byte
+	var own, from []byte
 	for i := range p.rows {
 		r := p.rows[i]
-		if !r.deleted && hasUnchanged(r.vals) {
-			key = appendKey(key[:0], r.schema, r.lookupImage())
-			if vals, ok := current[string(key)]; ok {
-				out := make([]any, len(r.vals))
-				copy(out, r.vals)
-				for j, v := range out {
-					if !change.IsUnchanged(v) {
-						continue
-					}
-					for k, n := range names {
-						if n == r.schema.Columns[j].Name {
-							out[j] = vals[k]
-						}
-					}
-				}
-				r.vals = out
-				resolved++
-			}
-			if hasUnchanged(r.vals) {
-				dead = append(dead, s.newDeadLetter(&r, fmt.Errorf(
-					"unchanged TOAST value: no earlier image of the row in this batch, in the event, or in ClickHouse (was the table snapshotted?)")))
-				continue
-			}
+		if r.deleted || !hasUnchanged(r.vals) {
+			keep = append(keep, r)
+			continue
+		}
+		own = appendKey(own[:0], r.schema, r.vals)
+		from = appendKey(from[:0], r.schema, r.lookupImage())
+		vals, superseded := pick(history[string(own)], history[string(from)], r.version)
+		switch {
+		case vals != nil:
+			r.vals = fillFrom(r.vals, r.schema, names, vals)
+			resolved++
+		case superseded:
+			r.vals = fillFrom(r.vals, r.schema, names, make([]any, len(names)))
+		default:
+			dead = append(dead, s.newDeadLetter(&r, fmt.Errorf(
+				"unchanged TOAST value: no earlier image of the row in this batch, in the event, or in ClickHouse (was the table snapshotted?)")))
+			continue
 		}
 		keep = append(keep, r)
 	}
 	p.rows = keep
 	return resolved, dead, nil
+}
+
+// pick chooses the values of an event at version v from its own key's versions and from the
+// versions of the key its values come from (see resolveUnchanged). superseded reports that its own
+// key already has a newer version.
+func pick(own, from []stored, v uint64) (vals []any, superseded bool) {
+	for _, st := range own {
+		if st.version == v && !st.deleted {
+			return st.vals, false
+		}
+		if st.version > v {
+			superseded = true
+		}
+	}
+	var best *stored
+	for i := range from {
+		st := &from[i]
+		if st.version < v && !st.deleted && (best == nil || st.version > best.version) {
+			best = st
+		}
+	}
+	if best != nil {
+		return best.vals, false
+	}
+	return nil, superseded
+}
+
+// fillFrom returns a copy of row with its Unchanged values taken from vals (by column name).
+func fillFrom(row []any, schema *change.Table, names []string, vals []any) []any {
+	out := make([]any, len(row))
+	copy(out, row)
+	for j, v := range out {
+		if !change.IsUnchanged(v) {
+			continue
+		}
+		for k, n := range names {
+			if n == schema.Columns[j].Name {
+				out[j] = vals[k]
+			}
+		}
+	}
+	return out
 }
 
 // lookupImage is the row image whose key names the ClickHouse row holding r's unchanged values.
@@ -102,55 +150,62 @@ func (r *pendingRow) lookupImage() []any {
 	return r.vals
 }
 
-// lookup reads the current values of names for the keys of rows idx into current.
-func (s *Sink) lookup(ctx context.Context, p *pendingTable, idx []int, names []string, current map[string][]any) error {
+// lookup reads every stored version of the keys of rows idx (their own keys and the keys their
+// values come from) into history.
+func (s *Sink) lookup(ctx context.Context, p *pendingTable, idx []int, names []string, history map[string][]stored) error {
 	rt := p.rt
+	keyList := func() string {
+		var b strings.Builder
+		for i, k := range rt.key {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(QuoteIdent(k))
+		}
+		return b.String()
+	}()
 	var q strings.Builder
 	q.WriteString("SELECT ")
-	for i, k := range rt.key {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(QuoteIdent(k))
-	}
+	q.WriteString(keyList)
 	for _, n := range names {
 		q.WriteString(", ")
 		q.WriteString(QuoteIdent(n))
 	}
-	fmt.Fprintf(&q, " FROM %s.%s FINAL WHERE %s = 0 AND ", QuoteIdent(s.db), QuoteIdent(rt.name), QuoteIdent(DeletedColumn))
+	fmt.Fprintf(&q, ", %s, %s FROM %s.%s WHERE ", QuoteIdent(VersionColumn), QuoteIdent(DeletedColumn), QuoteIdent(s.db), QuoteIdent(rt.name))
 	if len(rt.key) > 1 {
-		q.WriteString("(")
-	}
-	for i, k := range rt.key {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(QuoteIdent(k))
-	}
-	if len(rt.key) > 1 {
-		q.WriteString(")")
+		q.WriteString("(" + keyList + ")")
+	} else {
+		q.WriteString(keyList)
 	}
 	q.WriteString(" IN (")
-	for n, i := range idx {
+	first := true
+	for _, i := range idx {
 		r := &p.rows[i]
-		if n > 0 {
-			q.WriteString(", ")
+		images := [][]any{r.vals}
+		if r.from != nil {
+			images = append(images, r.from)
 		}
-		if len(rt.key) > 1 {
-			q.WriteString("(")
-		}
-		for j, k := range rt.key {
-			if j > 0 {
+		for _, img := range images {
+			if !first {
 				q.WriteString(", ")
 			}
-			lit, err := literal(r.lookupImage()[r.schema.ColumnIndex(k)], rt.cols[rt.byName[k]].Type)
-			if err != nil {
-				return fmt.Errorf("clickhouse: look up unchanged values in %s.%s: key %q: %w", s.db, rt.name, k, err)
+			first = false
+			if len(rt.key) > 1 {
+				q.WriteString("(")
 			}
-			q.WriteString(lit)
-		}
-		if len(rt.key) > 1 {
-			q.WriteString(")")
+			for j, k := range rt.key {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				lit, err := literal(img[r.schema.ColumnIndex(k)], rt.cols[rt.byName[k]].Type)
+				if err != nil {
+					return fmt.Errorf("clickhouse: look up unchanged values in %s.%s: key %q: %w", s.db, rt.name, k, err)
+				}
+				q.WriteString(lit)
+			}
+			if len(rt.key) > 1 {
+				q.WriteString(")")
+			}
 		}
 	}
 	q.WriteString(")")
@@ -170,31 +225,34 @@ func (s *Sink) lookup(ctx context.Context, p *pendingTable, idx []int, names []s
 	for i := range rt.key {
 		keyTable.Key = append(keyTable.Key, i)
 	}
+	nk, nn := len(rt.key), len(names)
 	var key []byte
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("clickhouse: look up unchanged values in %s.%s: %w", s.db, rt.name, err)
 		}
-		all := make([]any, len(dest))
-		for i, d := range dest {
-			name := rt.key[0]
-			if i < len(rt.key) {
+		vals := make([]any, nk+nn)
+		for i := 0; i < nk+nn; i++ {
+			name := ""
+			if i < nk {
 				name = rt.key[i]
 			} else {
-				name = names[i-len(rt.key)]
+				name = names[i-nk]
 			}
 			col := schema.ColumnIndex(name)
 			if col < 0 {
-				continue
+				continue // a column the current schema dropped: its old values stay NULL
 			}
-			v, err := fromClickHouse(reflect.ValueOf(d).Elem(), schema.Columns[col].Type)
+			v, err := fromClickHouse(reflect.ValueOf(dest[i]).Elem(), schema.Columns[col].Type)
 			if err != nil {
 				return fmt.Errorf("clickhouse: read back column %q of %s.%s: %w", name, s.db, rt.name, err)
 			}
-			all[i] = v
+			vals[i] = v
 		}
-		key = appendKey(key[:0], keyTable, all)
-		current[string(key)] = all[len(rt.key):]
+		version := *(dest[nk+nn].(*uint64))
+		deleted := *(dest[nk+nn+1].(*uint8)) == 1
+		key = appendKey(key[:0], keyTable, vals[:nk])
+		history[string(key)] = append(history[string(key)], stored{version: version, deleted: deleted, vals: vals[nk:]})
 	}
 	return rows.Err()
 }

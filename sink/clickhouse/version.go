@@ -42,9 +42,11 @@ type Capabilities struct {
 	// IsDeleted: ReplacingMergeTree(ver, is_deleted) (23.2+). Without it the _current view
 	// filters _is_deleted itself (it always does; with it, merges also drop deleted rows).
 	IsDeleted bool
-	// DateTime64: timestamps as DateTime64(6, 'UTC') (20.1+); otherwise Int64 microseconds.
+	// DateTime64: timestamps as DateTime64(6, 'UTC'); otherwise Int64 microseconds. Needs 22.8:
+	// DateTime64 exists since 20.1 but until 22.8 silently clamped values outside 1925..2283.
 	DateTime64 bool
-	// Date32: dates as Date32 (21.9+, 1900..2299); otherwise Date (1970..2105).
+	// Date32: dates as Date32 (1900..2299); otherwise Date (1970..2105). Needs 22.8 for the same
+	// reason (Date32 exists since 21.9 with a clamped 1925..2283 range).
 	Date32 bool
 	// Bool: the Bool type (21.12+); otherwise UInt8.
 	Bool bool
@@ -57,8 +59,8 @@ func CapabilitiesOf(v Version) Capabilities {
 	return Capabilities{
 		Version:     v,
 		IsDeleted:   v.AtLeast(23, 2),
-		DateTime64:  v.AtLeast(20, 1),
-		Date32:      v.AtLeast(21, 9),
+		DateTime64:  v.AtLeast(22, 8),
+		Date32:      v.AtLeast(22, 8),
 		Bool:        v.AtLeast(21, 12),
 		ReplaceView: v.AtLeast(20, 1),
 	}
