@@ -15,7 +15,7 @@ demo: deps
 
 ## bench: the end-to-end throughput, latency and memory benchmark
 bench: deps
-	$(GO) run ./cmd/cdcd bench
+	$(GO) run ./internal/bench
 
 ## deps: install PostgreSQL, MariaDB and ClickHouse from Debian when absent
 deps:

@@ -40,6 +40,11 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Metrics sets the Prometheus endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// MemoryLimit is a soft limit on the daemon's memory (the Go runtime's GOMEMLIMIT, which wins
+	// when set in the environment): the garbage collector works harder as the heap nears it,
+	// instead of letting it grow to twice the live data. Default 256MiB; 0 means no limit; at
+	// least 4 times clickhouse.batch.bytes, since up to three batches are in memory at once.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
 	// Sources are the databases to capture, at least one; names are unique.
 	Sources []Source `yaml:"sources"`
 	// Aggregations are the live aggregations to maintain, kept mostly raw for package transform.
@@ -94,9 +99,9 @@ type TLS struct {
 
 // Batch is clickhouse.batch. A batch is flushed when any of its limits is reached.
 type Batch struct {
-	// Rows is the most rows per batch; default 100000; must be > 0.
+	// Rows is the most rows per batch; default 50000; must be > 0.
 	Rows int `yaml:"rows"`
-	// Bytes is the most bytes per batch; default 64MiB; must be > 0.
+	// Bytes is the most bytes per batch; default 32MiB; must be > 0.
 	Bytes ByteSize `yaml:"bytes"`
 	// Interval is the longest a committed change waits before a flush is started; default 50ms;
 	// must be > 0.
@@ -359,7 +364,7 @@ func (c *Config) setDefaults() {
 		Database:    "cdc",
 		User:        "default",
 		DialTimeout: Duration(5 * time.Second),
-		Batch:       Batch{Rows: 100000, Bytes: 64 * MiB, Interval: Duration(50 * time.Millisecond)},
+		Batch:       Batch{Rows: 50000, Bytes: 32 * MiB, Interval: Duration(50 * time.Millisecond)},
 	}
 	c.Registry = Registry{
 		Listen:          "127.0.0.1:8081",
@@ -367,6 +372,7 @@ func (c *Config) setDefaults() {
 		SubjectTemplate: "{source}.{schema}.{table}-value",
 	}
 	c.Log = Log{Level: "info", Format: "text"}
+	c.MemoryLimit = 256 * MiB
 }
 
 // setDefaults sets what does not depend on the source's name; Validate derives the rest.

@@ -123,7 +123,7 @@ func TestDefaults(t *testing.T) {
 	check(t, "clickhouse.password", ch.Password, "")
 	check(t, "clickhouse.tls", ch.TLS, TLS{})
 	check(t, "clickhouse.dial_timeout", ch.DialTimeout, Duration(5*time.Second))
-	check(t, "clickhouse.batch", ch.Batch, Batch{Rows: 100000, Bytes: 64 << 20, Interval: Duration(50 * time.Millisecond)})
+	check(t, "clickhouse.batch", ch.Batch, Batch{Rows: 50000, Bytes: 32 << 20, Interval: Duration(50 * time.Millisecond)})
 	check(t, "registry", c.Registry, Registry{
 		Listen: "127.0.0.1:8081", Compatibility: "BACKWARD", SubjectTemplate: "{source}.{schema}.{table}-value",
 	})
@@ -215,7 +215,7 @@ func TestFullFile(t *testing.T) {
 func TestAnchorsNullsAndLiterals(t *testing.T) {
 	c := mustLoad(t, "testdata/anchors.good.yml")
 	check(t, "clickhouse.password", c.ClickHouse.Password, "pa$$word${NOT_EXPANDED}")
-	check(t, "clickhouse.batch.rows", c.ClickHouse.Batch.Rows, 100000)
+	check(t, "clickhouse.batch.rows", c.ClickHouse.Batch.Rows, 50000)
 	check(t, "registry.listen", c.Registry.Listen, "")
 	check(t, "log.level", c.Log.Level, "info")
 	b := c.Sources[1].Postgres

@@ -32,6 +32,10 @@ func (c *Config) Validate() error {
 	v.registry(&c.Registry)
 	v.log(c.Log)
 	v.metrics(c.Metrics, c.Registry)
+	if c.MemoryLimit < 0 || (c.MemoryLimit > 0 && c.MemoryLimit < 4*c.ClickHouse.Batch.Bytes) {
+		v.add("memory_limit", "%s is below 4 times clickhouse.batch.bytes (%s): up to three batches are in memory at once; raise it, or 0 for no limit",
+			c.MemoryLimit, 4*c.ClickHouse.Batch.Bytes)
+	}
 	v.sources(c.Sources)
 	v.aggregations(c.Aggregations, c)
 	if len(v.errs) == 0 {

@@ -58,10 +58,36 @@ type batcher struct {
 	// carry is a sealed batch whose send was cancelled; close sends it first so completed
 	// transactions are still committed at shutdown.
 	carry *Batch
+	free  chan []change.Event // event slices of written batches, for reuse
 }
 
 func newBatcher(limits Limits, skip change.Position) *batcher {
-	return &batcher{limits: limits, out: make(chan *Batch, 1), skip: skip.Version, cur: &Batch{}, lastCkpt: skip, lastSent: time.Now()}
+	b := &batcher{limits: limits, out: make(chan *Batch, 1), skip: skip.Version, lastCkpt: skip, lastSent: time.Now(),
+		free: make(chan []change.Event, 2)}
+	b.cur = &Batch{Events: b.events()}
+	return b
+}
+
+// events returns an empty event slice for a new batch: one the writer is done with, or a new one
+// sized for a full batch, so batches do not grow (and garbage) their way up to Rows.
+func (b *batcher) events() []change.Event {
+	select {
+	case ev := <-b.free:
+		return ev
+	default:
+		return make([]change.Event, 0, min(b.limits.Rows, 1<<16))
+	}
+}
+
+// recycle gives back the event slice of a batch the writer has finished with.
+func (b *batcher) recycle(batch *Batch) {
+	ev := batch.Events
+	clear(ev[:cap(ev)]) // drop references to rows and tables
+	batch.Events = nil
+	select {
+	case b.free <- ev[:0]:
+	default:
+	}
 }
 
 func (b *batcher) Schema(ctx context.Context, t *change.Table) error {
@@ -175,9 +201,9 @@ func (b *batcher) sealLocked(ctx context.Context, n, ns int, wait bool) error {
 	if !wait && len(b.out) > 0 {
 		return nil
 	}
-	sealed, rest := b.cur, &Batch{}
+	sealed, rest := b.cur, &Batch{Events: b.events()}
 	if n < len(sealed.Events) {
-		rest.Events = append(make([]change.Event, 0, cap(sealed.Events)), sealed.Events[n:]...)
+		rest.Events = append(rest.Events, sealed.Events[n:]...)
 		sealed.Events = sealed.Events[:n:n]
 		for i := range rest.Events {
 			rest.bytes += eventSize(&rest.Events[i])

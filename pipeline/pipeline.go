@@ -133,7 +133,7 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	})
 	g.Go(func() error {
-		err := write(wctx, cfg, log, b.out)
+		err := write(wctx, cfg, log, b)
 		if err != nil {
 			cancelSrc()
 			for range b.out { // let the source's last seal go through
@@ -145,12 +145,13 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 // write applies sealed batches in order: rows, then the offset, then the source's ack.
-func write(ctx context.Context, cfg Config, log *slog.Logger, in <-chan *Batch) error {
-	for batch := range in {
+func write(ctx context.Context, cfg Config, log *slog.Logger, b *batcher) error {
+	for batch := range b.out {
 		if err := retry(ctx, log, "write batch", batch.born, func() error { return apply(ctx, cfg, batch) }); err != nil {
 			return err
 		}
 		pos, ok := batch.Checkpoint()
+		b.recycle(batch)
 		if !ok {
 			continue
 		}

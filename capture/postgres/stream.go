@@ -138,6 +138,8 @@ type streamState struct {
 	e       capture.Emitter
 	binary  bool
 
+	row rowChange // reused by the row-change fast path
+
 	inTxn      bool
 	version    uint64
 	commitTime time.Time
@@ -178,6 +180,9 @@ func (st *streamState) handle(ctx context.Context, data []byte) error {
 }
 
 func (st *streamState) message(ctx context.Context, data []byte) error {
+	if len(data) > 0 && (data[0] == 'I' || data[0] == 'U' || data[0] == 'D') {
+		return st.rowChange(ctx, data)
+	}
 	m, err := pglogrepl.Parse(data)
 	if err != nil {
 		return fmt.Errorf("postgres source %q: parse pgoutput message: %w", st.s.cfg.Name, err)
@@ -191,42 +196,6 @@ func (st *streamState) message(ctx context.Context, data []byte) error {
 		return st.e.Commit(ctx, checkpoint(m.TransactionEndLSN))
 	case *pglogrepl.RelationMessage:
 		return st.relation(ctx, m)
-	case *pglogrepl.InsertMessage:
-		rel, ok := st.rels[m.RelationID]
-		if !ok || !rel.captured {
-			return st.unknown(m.RelationID)
-		}
-		after, err := st.tuple(rel, m.Tuple)
-		if err != nil {
-			return err
-		}
-		return st.emit(ctx, change.Event{Op: change.Insert, Table: rel.table, After: after})
-	case *pglogrepl.UpdateMessage:
-		rel, ok := st.rels[m.RelationID]
-		if !ok || !rel.captured {
-			return st.unknown(m.RelationID)
-		}
-		ev := change.Event{Op: change.Update, Table: rel.table}
-		if ev.After, err = st.tuple(rel, m.NewTuple); err != nil {
-			return err
-		}
-		if m.OldTuple != nil {
-			if ev.Before, err = st.tuple(rel, m.OldTuple); err != nil {
-				return err
-			}
-			ev.BeforeFull = m.OldTupleType == pglogrepl.UpdateMessageTupleTypeOld
-		}
-		return st.emit(ctx, ev)
-	case *pglogrepl.DeleteMessage:
-		rel, ok := st.rels[m.RelationID]
-		if !ok || !rel.captured {
-			return st.unknown(m.RelationID)
-		}
-		ev := change.Event{Op: change.Delete, Table: rel.table, BeforeFull: m.OldTupleType == pglogrepl.DeleteMessageTupleTypeOld}
-		if ev.Before, err = st.tuple(rel, m.OldTuple); err != nil {
-			return err
-		}
-		return st.emit(ctx, ev)
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if rel, ok := st.rels[id]; ok && rel.captured {
@@ -254,39 +223,69 @@ func (st *streamState) emit(ctx context.Context, ev change.Event) error {
 	return st.e.Change(ctx, ev)
 }
 
+// rowChange turns an Insert, Update or Delete message into an event.
+func (st *streamState) rowChange(ctx context.Context, data []byte) error {
+	m := &st.row
+	if err := parseRowChange(data, m); err != nil {
+		return fmt.Errorf("postgres source %q: parse pgoutput message: %w", st.s.cfg.Name, err)
+	}
+	rel, ok := st.rels[m.relation]
+	if !ok || !rel.captured {
+		return st.unknown(m.relation)
+	}
+	ev := change.Event{Table: rel.table}
+	var err error
+	switch m.op {
+	case 'I':
+		ev.Op = change.Insert
+		ev.After, err = st.tuple(rel, m.new)
+	case 'U':
+		ev.Op = change.Update
+		if ev.After, err = st.tuple(rel, m.new); err == nil && m.oldKind != 0 {
+			ev.Before, err = st.tuple(rel, m.old)
+			ev.BeforeFull = m.oldKind == 'O'
+		}
+	case 'D':
+		ev.Op = change.Delete
+		ev.Before, err = st.tuple(rel, m.old)
+		ev.BeforeFull = m.oldKind == 'O'
+	}
+	if err != nil {
+		return err
+	}
+	return st.emit(ctx, ev)
+}
+
 // tuple decodes a pgoutput tuple. Values that cannot be converted exactly become BadValues (their
 // row goes to the dead-letter table); unchanged TOAST values become change.Unchanged.
-func (st *streamState) tuple(rel *relation, t *pglogrepl.TupleData) ([]any, error) {
-	if t == nil {
-		return nil, nil
-	}
-	if len(t.Columns) != len(rel.table.Columns) {
+func (st *streamState) tuple(rel *relation, cols []tupleCol) ([]any, error) {
+	if len(cols) != len(rel.table.Columns) {
 		return nil, fmt.Errorf("postgres source %q: table %s: tuple of %d columns, relation has %d",
-			st.s.cfg.Name, rel.name, len(t.Columns), len(rel.table.Columns))
+			st.s.cfg.Name, rel.name, len(cols), len(rel.table.Columns))
 	}
-	row := make([]any, len(t.Columns))
-	for i, c := range t.Columns {
+	row := make([]any, len(cols))
+	for i, c := range cols {
 		var dec Decoder
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
+		switch c.kind {
+		case 'n':
 			continue
-		case pglogrepl.TupleDataTypeToast:
+		case 'u':
 			row[i] = change.Unchanged
 			continue
-		case pglogrepl.TupleDataTypeText:
+		case 't':
 			dec = rel.text[i]
-		case pglogrepl.TupleDataTypeBinary:
+		case 'b':
 			dec = rel.binary[i]
 		}
 		if dec == nil {
 			return nil, fmt.Errorf("postgres source %q: table %s column %q: no decoder for format %q", st.s.cfg.Name, rel.name,
-				rel.table.Columns[i].Name, c.DataType)
+				rel.table.Columns[i].Name, c.kind)
 		}
-		v, err := dec(c.Data)
+		v, err := dec(c.data)
 		if err != nil {
-			raw := string(c.Data)
-			if c.DataType == pglogrepl.TupleDataTypeBinary {
-				raw = fmt.Sprintf("\\x%x", c.Data)
+			raw := string(c.data)
+			if c.kind == 'b' {
+				raw = fmt.Sprintf("\\x%x", c.data)
 			}
 			v = &change.BadValue{Raw: raw, Err: fmt.Errorf("table %s column %q (%s): %w", rel.name, rel.table.Columns[i].Name,
 				rel.table.Columns[i].Type.Source, err)}

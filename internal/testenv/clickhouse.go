@@ -162,6 +162,9 @@ func (c *ClickHouse) open(db string) (driver.Conn, error) {
 	})
 }
 
+// Open opens a connection to database db (for programs that are not tests).
+func (c *ClickHouse) Open(db string) (driver.Conn, error) { return c.open(db) }
+
 // Conn opens a connection to database db, closed when the test ends.
 func (c *ClickHouse) Conn(t testing.TB, db string) driver.Conn {
 	t.Helper()

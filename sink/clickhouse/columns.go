@@ -24,6 +24,8 @@ type builder interface {
 	zero()
 	// pop removes the last value appended.
 	pop()
+	// reset empties the builder, keeping its capacity for the next block.
+	reset()
 }
 
 // scalar builds a column of Go type T, optionally Nullable.
@@ -72,6 +74,11 @@ func (s *scalar[T]) appendTo(c driver.BatchColumn) error {
 		}
 	}
 	return c.Append(ptrs)
+}
+
+func (s *scalar[T]) reset() {
+	clear(s.vals) // drop references (strings, decimals) held by the last block
+	s.vals, s.nulls = s.vals[:0], s.nulls[:0]
 }
 
 func (s *scalar[T]) pop() {
@@ -126,6 +133,11 @@ func (a *array[T]) appendTo(c driver.BatchColumn) error {
 }
 
 func (a *array[T]) pop() { a.rows = a.rows[:len(a.rows)-1] }
+
+func (a *array[T]) reset() {
+	clear(a.rows)
+	a.rows = a.rows[:0]
+}
 
 // newBuilder returns a builder for ClickHouse type chType (as system.columns spells it).
 func newBuilder(chType string) (builder, error) {

@@ -82,6 +82,8 @@ type Sink struct {
 	caps   Capabilities
 	log    *slog.Logger
 	tables map[change.TableID]*rowTable
+	// pending holds each table's collapse state, reused from batch to batch.
+	pending map[change.TableID]*pendingTable
 	// DeadLetter encodes a rejected row for the dead-letter table; nil means JSON.
 	DeadLetter DeadLetterEncoder
 }
@@ -92,7 +94,8 @@ func New(conn driver.Conn, db, source string, caps Capabilities, log *slog.Logge
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sink{conn: conn, db: db, source: source, caps: caps, log: log, tables: map[change.TableID]*rowTable{}}
+	return &Sink{conn: conn, db: db, source: source, caps: caps, log: log, tables: map[change.TableID]*rowTable{},
+		pending: map[change.TableID]*pendingTable{}}
 }
 
 // EnsureDatabase creates database db and cdcd's dead-letter table in it when missing.
@@ -119,6 +122,8 @@ type rowTable struct {
 	key    []string
 	// layouts maps each source schema seen to how its rows fill cols.
 	layouts map[*change.Table]*layout
+	// builders build cols' blocks; reused from batch to batch, rebuilt when cols change.
+	builders []builder
 }
 
 // layout says, for each ClickHouse column, where a row of one source schema supplies its value.
@@ -190,6 +195,7 @@ func (s *Sink) table(ctx context.Context, id change.TableID) (*rowTable, error) 
 
 func (rt *rowTable) setColumns(cols []ColumnDef) {
 	rt.cols = cols
+	rt.builders = nil
 	rt.byName = make(map[string]int, len(cols))
 	for i, c := range cols {
 		rt.byName[c.Name] = i

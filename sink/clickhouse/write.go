@@ -40,6 +40,16 @@ type pendingTable struct {
 	truncate bool
 	rows     []pendingRow
 	index    map[string]int // encoded key -> index in rows
+	inBatch  bool           // the table has changes in the batch being collapsed
+}
+
+// release empties a table's collapse state for the next batch, keeping its capacity and dropping
+// its references to the batch's rows.
+func (p *pendingTable) release() {
+	clear(p.rows)
+	p.rows = p.rows[:0]
+	clear(p.index)
+	p.truncate, p.inBatch, p.schema, p.rt = false, false, nil, nil
 }
 
 // Write applies events, in stream order, to the row tables. Per table, changes collapse to the last
@@ -51,6 +61,11 @@ type pendingTable struct {
 func (s *Sink) Write(ctx context.Context, events []change.Event) (WriteStats, error) {
 	var st WriteStats
 	order := s.collapse(events)
+	defer func() {
+		for _, p := range order {
+			p.release()
+		}
+	}()
 	var dead []deadLetter
 	for _, p := range order {
 		rt, err := s.table(ctx, p.schema.ID)
@@ -98,15 +113,20 @@ func (s *Sink) Write(ctx context.Context, events []change.Event) (WriteStats, er
 
 // collapse groups events by table, keeping the last change per key.
 func (s *Sink) collapse(events []change.Event) []*pendingTable {
-	tables := map[change.TableID]*pendingTable{}
 	var order []*pendingTable
 	var key []byte
 	for i := range events {
 		ev := &events[i]
-		p := tables[ev.Table.ID]
+		p := s.pending[ev.Table.ID]
 		if p == nil {
+			if s.pending == nil {
+				s.pending = map[change.TableID]*pendingTable{}
+			}
 			p = &pendingTable{index: map[string]int{}}
-			tables[ev.Table.ID] = p
+			s.pending[ev.Table.ID] = p
+		}
+		if !p.inBatch {
+			p.inBatch = true
 			order = append(order, p)
 		}
 		p.schema = ev.Table
@@ -199,14 +219,23 @@ func (s *Sink) insert(ctx context.Context, p *pendingTable) (int, []deadLetter, 
 		return 0, nil, nil
 	}
 	rt := p.rt
-	builders := make([]builder, len(rt.cols))
-	for i, c := range rt.cols {
-		b, err := newBuilder(c.Type)
-		if err != nil {
-			return 0, nil, fmt.Errorf("clickhouse: column %q of %s.%s: %w", c.Name, s.db, rt.name, err)
+	if rt.builders == nil {
+		rt.builders = make([]builder, len(rt.cols))
+		for i, c := range rt.cols {
+			b, err := newBuilder(c.Type)
+			if err != nil {
+				rt.builders = nil
+				return 0, nil, fmt.Errorf("clickhouse: column %q of %s.%s: %w", c.Name, s.db, rt.name, err)
+			}
+			rt.builders[i] = b
 		}
-		builders[i] = b
 	}
+	builders := rt.builders
+	defer func() {
+		for _, b := range builders {
+			b.reset()
+		}
+	}()
 	var dead []deadLetter
 	n := 0
 	for i := range p.rows {
