@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cdcd-dev/cdcd/capture/postgres"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
 	"github.com/cdcd-dev/cdcd/offsets"
@@ -105,23 +104,15 @@ func cmdOffsetsList(args []string, stdout, stderr io.Writer) error {
 			stored = "(snapshot)"
 		}
 		current, lag, detail := "?", "?", ""
-		switch {
-		case s.Postgres != nil:
-			src := newPostgres(s, env.log)
-			st, err := src.Inspect(ctx)
-			if err != nil {
-				detail, failed = "unreachable: "+err.Error(), err
-				break
-			}
-			current = st.Current.String()
+		if k, err := kindOf(s); err != nil {
+			detail = err.Error()
+		} else if st, err := k.inspect(ctx, s, env.log); err != nil {
+			detail, failed = "unreachable: "+err.Error(), err
+		} else {
+			current, detail = st.Current(), st.Detail()
 			if ok && !o.Position.IsZero() {
-				if n, err := st.Lag(o.Position); err == nil {
-					lag = formatBytes(n)
-				}
+				lag = st.Lag(o.Position)
 			}
-			detail = describeSlot(src, st)
-		default:
-			detail = s.Kind() + " sources are not supported by this build"
 		}
 		if l, ok, err := env.store.CurrentLease(ctx, s.Name); err == nil && ok && l.Alive() {
 			detail += "; running: " + l.String()
@@ -135,17 +126,6 @@ func cmdOffsetsList(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("some sources could not be inspected")
 	}
 	return nil
-}
-
-func describeSlot(src *postgres.Source, st postgres.Status) string {
-	if !st.SlotExists {
-		return "slot missing"
-	}
-	state := "idle"
-	if st.Slot.Active {
-		state = fmt.Sprintf("active pid %d", st.Slot.ActivePID)
-	}
-	return fmt.Sprintf("slot %s %s, confirmed %s, wal_status %s", st.Slot.Name, state, st.Slot.ConfirmedLSN, st.Slot.WALStatus)
 }
 
 func formatBytes(n uint64) string {
@@ -194,35 +174,23 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	k, err := kindOf(s)
+	if err != nil {
+		return err
+	}
+	st, err := k.inspect(ctx, s, env.log)
+	if err != nil {
+		return err
+	}
+	if busy, what := st.InUse(); busy {
+		return fmt.Errorf("source %q: %s: stop the daemon first", s.Name, what)
+	}
 	var pos change.Position
-	var detail string
-	switch {
-	case s.Postgres != nil:
-		src := newPostgres(s, env.log)
-		st, err := src.Inspect(ctx)
-		if err != nil {
-			return err
+	detail := "the next start takes a new snapshot (replacing the ClickHouse rows)"
+	if *to != "snapshot" {
+		if pos, detail, err = st.ResolveReset(*to, prev.Position, hadPrev); err != nil {
+			return badInput("source %q: %v", s.Name, err)
 		}
-		if st.SlotExists && st.Slot.Active {
-			return fmt.Errorf("replication slot %q of source %q is in use by process %d: stop the daemon first", st.Slot.Name, s.Name, st.Slot.ActivePID)
-		}
-		if *to != "snapshot" {
-			if pos, err = src.ResolveReset(st, *to); err != nil {
-				return badInput("source %q: %v", s.Name, err)
-			}
-			if hadPrev && !prev.Position.IsZero() {
-				if n, err := st.Lag(prev.Position); err == nil && pos.Version >= prev.Position.Version {
-					after, _ := st.Lag(pos)
-					detail = fmt.Sprintf("forward by %s: changes in between will not be delivered", formatBytes(n-after))
-				} else if pos.Version < prev.Position.Version {
-					detail = "backward: the changes in between will be delivered again (rows converge; they are idempotent)"
-				}
-			}
-		} else {
-			detail = "the next start drops the slot, creates a new one and takes a new snapshot"
-		}
-	default:
-		return badInput("source %q: %s sources are not supported by this build", s.Name, s.Kind())
 	}
 
 	from := "(none)"

@@ -108,10 +108,11 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]
-		src, err := newSource(s, log)
+		k, err := kindOf(s)
 		if err != nil {
 			return err
 		}
+		src := k.new(s, log)
 		sink := clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name))
 		g.Go(func() error {
 			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log})

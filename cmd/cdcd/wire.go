@@ -10,8 +10,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/cdcd-dev/cdcd/capture"
-	"github.com/cdcd-dev/cdcd/capture/postgres"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
 	"github.com/cdcd-dev/cdcd/sink/clickhouse"
@@ -56,32 +54,6 @@ func connectClickHouse(ctx context.Context, cfg *config.Config, log *slog.Logger
 		return nil, caps, err
 	}
 	return conn, caps, nil
-}
-
-// source is what the daemon and the CLI need of a configured source.
-type source interface {
-	capture.Source
-}
-
-// newSource builds a configured source.
-func newSource(s *config.Source, log *slog.Logger) (source, error) {
-	switch {
-	case s.Postgres != nil:
-		return newPostgres(s, log), nil
-	}
-	return nil, badInput("source %q: %s sources are not supported by this build", s.Name, s.Kind())
-}
-
-func newPostgres(s *config.Source, log *slog.Logger) *postgres.Source {
-	p := s.Postgres
-	tables := make([]postgres.TableName, len(p.Tables))
-	for i, t := range p.Tables {
-		tables[i] = postgres.TableName{Schema: t.Schema, Name: t.Name}
-	}
-	return postgres.New(postgres.Config{
-		Name: s.Name, DSN: p.DSN, Tables: tables, Slot: p.Slot, Publication: p.Publication,
-		Snapshot: p.Snapshot != "never", Binary: p.Binary, StatusInterval: time.Duration(p.StatusInterval), Log: log,
-	})
 }
 
 // tableIDs lists every configured table of every source, for the name-collision check.
