@@ -146,6 +146,10 @@ type Table struct {
 	Key []int
 	// Generation increases each time the source reports a changed schema for the table.
 	Generation int
+	// BeforeFull reports that the source sends the whole old row with updates and deletes
+	// (PostgreSQL REPLICA IDENTITY FULL, MySQL binlog_row_image=FULL), so changes can be
+	// retracted from aggregations exactly.
+	BeforeFull bool
 }
 
 // Column is one column of a source table.
@@ -191,7 +195,7 @@ func (t *Table) SameShape(u *Table) bool {
 			return false
 		}
 	}
-	return true
+	return t.BeforeFull == u.BeforeFull
 }
 
 // Kind is a cdcd logical type.

@@ -239,8 +239,12 @@ func (t TableName) MarshalYAML() (any, error) { return t.Raw, nil }
 type Aggregation struct {
 	// Name identifies the aggregation; required, unique, must match ^[a-z0-9_]+$.
 	Name string
-	// From is source.schema.table, naming a configured source.
+	// From is source.schema.table, naming a configured source. An entry written as SQL (the sql
+	// key) names its table in the SQL instead.
 	From string
+	// SQL is the aggregation as a SELECT ... GROUP BY statement (package transform parses it);
+	// set instead of from, group_by, where, window and measures.
+	SQL string
 	// Spec is the entry's whole mapping, name and from included, with ${VAR} references already
 	// expanded. Decode it with Spec.Decode.
 	Spec yaml.Node
@@ -260,6 +264,8 @@ func (a *Aggregation) UnmarshalYAML(n *yaml.Node) error {
 			dst = &a.Name
 		case "from":
 			dst = &a.From
+		case "sql":
+			dst = &a.SQL
 		default:
 			continue
 		}

@@ -321,8 +321,12 @@ func (v *validator) aggregations(aggs []Aggregation, c *Config) {
 		v.uniqueName(field+".name", a.Name, names, field)
 		parts := strings.Split(a.From, ".")
 		switch {
+		case a.From == "" && a.SQL != "":
+			// The SQL names its table; package transform checks it.
+		case a.From != "" && a.SQL != "":
+			v.add(field+".sql", "set sql or from (with group_by and measures), not both")
 		case a.From == "":
-			v.add(field+".from", "is required")
+			v.add(field+".from", "is required (or write the aggregation as sql)")
 		case len(parts) != 3 || slices.Contains(parts, ""):
 			v.add(field+".from", "%q must be source.schema.table", a.From)
 		default:

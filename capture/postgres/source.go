@@ -249,6 +249,7 @@ func (s *Source) catalogTables(ctx context.Context, infos []tableInfo, types *ty
 		if err != nil {
 			return nil, err
 		}
+		t.BeforeFull = info.identity == 'f'
 		out[info.oid] = t
 	}
 	return out, nil

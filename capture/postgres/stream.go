@@ -59,6 +59,17 @@ func (s *Source) stream(ctx context.Context, conn *pgx.Conn, rc *pgconn.PgConn, 
 	}()
 
 	st := &streamState{s: s, conn: conn, types: types, catalog: tables, rels: map[uint32]*relation{}, e: e, binary: binary}
+	// Announce every captured table's schema now, so later stages create their tables and check
+	// their requirements at start rather than at each table's first change.
+	for _, info := range s.cfg.Tables {
+		for _, t := range tables {
+			if t.ID.Namespace == info.Schema && t.ID.Name == info.Name {
+				if err := e.Schema(ctx, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	for {
 		msg, err := rc.ReceiveMessage(context.Background())
 		if err != nil {
@@ -329,6 +340,9 @@ func (st *streamState) relation(ctx context.Context, m *pglogrepl.RelationMessag
 	if err != nil {
 		return err
 	}
+	if t.BeforeFull, err = st.fullIdentity(ctx, m.RelationID); err != nil {
+		return err
+	}
 	if prev != nil && prev.SameShape(t) {
 		t = prev // the same schema: keep one pointer so later stages keep their caches
 	} else {
@@ -360,6 +374,17 @@ func (st *streamState) relation(ctx context.Context, m *pglogrepl.RelationMessag
 		}
 	}
 	return st.e.Schema(ctx, t)
+}
+
+// fullIdentity reports whether a relation has REPLICA IDENTITY FULL, as the catalog says now:
+// pgoutput does not carry it, and an ALTER TABLE ... REPLICA IDENTITY reaches the stream as a new
+// Relation message, at which point the catalog holds the new setting.
+func (st *streamState) fullIdentity(ctx context.Context, oid uint32) (bool, error) {
+	var identity byte
+	if err := st.conn.QueryRow(ctx, "SELECT relreplident FROM pg_class WHERE oid = $1", oid).Scan(&identity); err != nil {
+		return false, fmt.Errorf("postgres source %q: replica identity of relation %d: %w", st.s.cfg.Name, oid, err)
+	}
+	return identity == 'f', nil
 }
 
 // key returns the key columns of a relation: those read at start, or from the catalog now for a
