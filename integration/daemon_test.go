@@ -194,6 +194,8 @@ type env struct {
 	ch     *testenv.ClickHouse
 	chDB   string
 	chConn driver.Conn
+	// registryAddr is where the daemon of the last config serves the embedded registry.
+	registryAddr string
 }
 
 func newEnv(t testing.TB) *env {
@@ -213,17 +215,20 @@ func (e *env) config(t testing.TB, tables []string, extra string) string {
 	for _, tb := range tables {
 		quoted = append(quoted, "'"+strings.ReplaceAll(tb, "'", "''")+"'")
 	}
+	e.registryAddr = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	return writeConfig(t, fmt.Sprintf(`clickhouse:
   addr: [%q]
   database: %s
   batch: {interval: 20ms}
+registry:
+  listen: %q
 sources:
   - name: shop
     postgres:
       dsn: %q
       tables: [%s]
       status_interval: 1s
-%s`, e.ch.Addr(), e.chDB, e.pgDSN, strings.Join(quoted, ", "), extra))
+%s`, e.ch.Addr(), e.chDB, e.registryAddr, e.pgDSN, strings.Join(quoted, ", "), extra))
 }
 
 // chQuery runs a query and returns every row as strings (toString of each column).

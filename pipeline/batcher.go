@@ -173,7 +173,9 @@ func (b *batcher) advanceLocked(ctx context.Context, pos change.Position) error 
 // writer has nothing queued (so small batches never pile up behind a slow write).
 func (b *batcher) maybeSealLocked(ctx context.Context) error {
 	full := b.commitIdx >= b.limits.Rows || b.cur.bytes >= b.limits.Bytes
-	due := b.cur.checkpoint != nil && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
+	// Committed events are due even without a new checkpoint (a halted table holds the
+	// checkpoint while the other tables' rows keep flowing).
+	due := (b.cur.checkpoint != nil || b.commitIdx > 0) && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
 	if full || due {
 		return b.sealLocked(ctx, b.commitIdx, b.schemaIdx, full)
 	}

@@ -55,7 +55,7 @@ type wantBatch struct {
 func chg(v uint64, id int64) step { return step{do: "change", v: v, id: id} }
 func commit(v uint64) step        { return step{do: "commit", v: v} }
 func idle(v uint64) step          { return step{do: "idle", v: v} }
-func schema(t *change.Table) step { return step{do: "schema", tab: t} }
+func schemaStep(t *change.Table) step { return step{do: "schema", tab: t} }
 func want(ckpt uint64, ids ...int64) step {
 	return step{do: "want", want: &wantBatch{ids: append([]int64{}, ids...), ckpt: ckpt}}
 }
@@ -253,7 +253,7 @@ func TestBatcher(t *testing.T) {
 			limits: Limits{Rows: 100, Bytes: big, Interval: 0, Heartbeat: 0},
 			skip:   5,
 			steps: []step{
-				schema(tabA), chg(5, 1), commit(5), age, tick, none,
+				schemaStep(tabA), chg(5, 1), commit(5), age, tick, none,
 				chg(6, 2), commit(6), wantS(6, []*change.Table{tabA}, 2),
 			},
 		},
@@ -336,7 +336,7 @@ func TestBatcher(t *testing.T) {
 			name:   "schemas go with the committed part",
 			limits: Limits{Rows: 100, Bytes: big, Interval: hour, Heartbeat: hour},
 			steps: []step{
-				schema(tabA), chg(1, 1), commit(1), schema(tabB), chg(2, 2), age, tick,
+				schemaStep(tabA), chg(1, 1), commit(1), schemaStep(tabB), chg(2, 2), age, tick,
 				wantS(1, []*change.Table{tabA}, 1),
 				commit(2), age, tick, wantS(2, []*change.Table{tabB}, 2),
 			},
@@ -344,12 +344,12 @@ func TestBatcher(t *testing.T) {
 		{
 			name:   "close drops the open transaction's schemas",
 			limits: Limits{Rows: 100, Bytes: big, Interval: hour, Heartbeat: hour},
-			steps:  []step{schema(tabA), chg(1, 1), commit(1), schema(tabB), chg(2, 2), closeB, wantS(1, []*change.Table{tabA}, 1), closed},
+			steps:  []step{schemaStep(tabA), chg(1, 1), commit(1), schemaStep(tabB), chg(2, 2), closeB, wantS(1, []*change.Table{tabA}, 1), closed},
 		},
 		{
 			name:   "a mid-transaction seal takes the open transaction's schemas",
 			limits: Limits{Rows: 2, Bytes: big, Interval: hour, Heartbeat: hour},
-			steps:  []step{schema(tabA), chg(1, 1), schema(tabB), chg(1, 2), wantS(0, []*change.Table{tabA, tabB}, 1, 2)},
+			steps:  []step{schemaStep(tabA), chg(1, 1), schemaStep(tabB), chg(1, 2), wantS(0, []*change.Table{tabA, tabB}, 1, 2)},
 		},
 	}
 	for _, c := range cases {

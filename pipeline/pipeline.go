@@ -20,6 +20,7 @@ import (
 	"github.com/cdcd-dev/cdcd/capture"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/offsets"
+	"github.com/cdcd-dev/cdcd/schema"
 	"github.com/cdcd-dev/cdcd/sink/clickhouse"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Stats, when set, receives the pipeline's counters.
 	Stats *Stats
+	// Registry, when set, is where every table schema is registered (as Avro) before its events
+	// pass, and the sink encodes every row it writes under it. Subject names a table's subject.
+	Registry schema.Registry
+	Subject  func(change.TableID) string
 }
 
 // Stats are a pipeline's counters, safe to read while it runs.
@@ -94,6 +99,12 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	b := newBatcher(cfg.Limits, from.Position)
+	var e capture.Emitter = b
+	if cfg.Registry != nil {
+		avro := newAvroStage(b, cfg.Registry, cfg.Subject, from.Position, log)
+		cfg.Sink.Encode = avro.Encode
+		e = avro
+	}
 
 	// The writer outlives a stopping source by up to DrainTimeout, so what is complete gets
 	// committed; it is not cancelled by the source's errors.
@@ -106,7 +117,7 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer cancelSrc()
 	var g errgroup.Group
 	g.Go(func() error {
-		err := cfg.Source.Run(srcCtx, from.Position, b)
+		err := cfg.Source.Run(srcCtx, from.Position, e)
 		stopped := srcCtx.Err() != nil // by shutdown or by the writer's failure, which it reports
 		cancelSrc()
 		b.close(wctx)

@@ -15,6 +15,13 @@ func (e *Embedded) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("schema registry: listen on %s: %w", addr, err)
 	}
+	return e.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on a listener the caller has bound (so it can report a bind failure
+// before starting anything else). It closes ln.
+func (e *Embedded) ServeListener(ctx context.Context, ln net.Listener) error {
+	addr := ln.Addr().String()
 	srv := &http.Server{
 		Handler:           e.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -32,7 +39,7 @@ func (e *Embedded) Serve(ctx context.Context, addr string) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	<-served
 	if err != nil {
 		_ = srv.Close()

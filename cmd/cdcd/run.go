@@ -77,6 +77,10 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := store.Ensure(ctx); err != nil {
 		return err
 	}
+	reg, serveRegistry, err := openRegistry(ctx, cfg, conn, log)
+	if err != nil {
+		return err
+	}
 
 	owner, _, _ := offsets.Owner()
 	for _, s := range cfg.Sources {
@@ -106,6 +110,19 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Heartbeat: time.Second, // idle offsets advance at most this often (and only as keepalives report progress)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if serveRegistry != nil {
+		// The registry outlives the pipelines' drain, so clients reading it see the end.
+		rctx, stopRegistry := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopRegistry()
+		served := make(chan error, 1)
+		go func() { served <- serveRegistry(rctx) }()
+		defer func() {
+			stopRegistry()
+			if err := <-served; err != nil {
+				log.Warn("schema registry server", "error", err)
+			}
+		}()
+	}
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]
 		k, err := kindOf(s)
@@ -115,7 +132,8 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		src := k.new(s, log)
 		sink := clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name))
 		g.Go(func() error {
-			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log})
+			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log,
+				Registry: reg, Subject: subjectOf(cfg)})
 			if err != nil {
 				return fmt.Errorf("source %q: %w", s.Name, err)
 			}

@@ -29,9 +29,15 @@ func createDeadLettersSQL(db string) string {
 ) ENGINE = MergeTree ORDER BY (source, table, version)`
 }
 
-// DeadLetterEncoder encodes a rejected row for the dead-letter table: it returns the record's
-// format name and bytes. (The Avro stage encodes rows in the Confluent wire format.)
-type DeadLetterEncoder func(ev *change.Event, row []any) (format string, record []byte, err error)
+// Dead-letter record formats.
+const (
+	// FormatAvro is a record in the Confluent wire format: magic byte 0, the 4-byte schema id,
+	// then the Avro binary of the row under that schema (see package decode).
+	FormatAvro = "avro-confluent"
+	// FormatJSON is the row as a JSON object by column name (see JSONRecord): for rows that could
+	// not be encoded as Avro.
+	FormatJSON = "json"
+)
 
 type deadLetter struct {
 	table   string
@@ -42,23 +48,28 @@ type deadLetter struct {
 	record  []byte
 }
 
-func (s *Sink) newDeadLetter(r *pendingRow, cause error) deadLetter {
+// newDeadLetter records a row that cannot be written, with its Avro record when it has one (wire
+// is copied) and as JSON otherwise.
+func (s *Sink) newDeadLetter(r *pendingRow, cause error, wire []byte) deadLetter {
+	op := r.ev.Op
+	if r.deleted {
+		op = change.Delete
+	}
 	d := deadLetter{
 		table:   r.schema.ID.SourceName(),
-		op:      r.ev.Op.String(),
+		op:      op.String(),
 		version: r.version,
 		err:     cause.Error(),
 	}
-	enc := s.DeadLetter
-	if enc == nil {
-		enc = JSONRecord
+	if wire != nil {
+		d.format, d.record = FormatAvro, append([]byte(nil), wire...)
+	} else {
+		_, rec, err := JSONRecord(r.ev, r.vals)
+		if err != nil {
+			d.err += "; encoding the record as JSON: " + err.Error()
+		}
+		d.format, d.record = FormatJSON, rec
 	}
-	format, rec, err := enc(r.ev, r.vals)
-	if err != nil {
-		format, rec, _ = JSONRecord(r.ev, r.vals)
-		d.err += "; encoding the record: " + err.Error()
-	}
-	d.format, d.record = format, rec
 	s.log.Warn("row sent to the dead-letter table", "table", d.table, "op", d.op, "version", d.version, "error", d.err)
 	return d
 }
@@ -74,7 +85,7 @@ func JSONRecord(ev *change.Event, row []any) (string, []byte, error) {
 		m[ev.Table.Columns[i].Name] = jsonValue(v)
 	}
 	b, err := json.Marshal(m)
-	return "json", b, err
+	return FormatJSON, b, err
 }
 
 func jsonValue(v any) any {

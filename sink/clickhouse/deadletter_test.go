@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -127,22 +126,23 @@ func TestNewDeadLetter(t *testing.T) {
 	ev := &change.Event{Op: change.Update, Table: tab, Version: 9}
 	r := &pendingRow{schema: tab, vals: row(int64(1), "x"), version: 9, ev: ev}
 
-	d := s.newDeadLetter(r, errors.New("column \"v\": boom"))
-	if d.table != "n.t" || d.op != "update" || d.version != 9 || d.err != `column "v": boom` || d.format != "json" ||
+	d := s.newDeadLetter(r, errors.New("column \"v\": boom"), nil)
+	if d.table != "n.t" || d.op != "update" || d.version != 9 || d.err != `column "v": boom` || d.format != FormatJSON ||
 		string(d.record) != `{"id":"1","v":"x"}` {
 		t.Errorf("newDeadLetter = %+v", d)
 	}
 
-	// A failing custom encoder falls back to JSON and says so.
-	s.DeadLetter = func(*change.Event, []any) (string, []byte, error) { return "", nil, errors.New("no schema") }
-	d = s.newDeadLetter(r, errors.New("boom"))
-	if d.format != "json" || string(d.record) != `{"id":"1","v":"x"}` || !strings.Contains(d.err, "no schema") || !strings.HasPrefix(d.err, "boom") {
-		t.Errorf("newDeadLetter with a failing encoder = %+v", d)
+	// With the row's Avro record: the record is kept (copied) in the Confluent wire format.
+	wire := []byte{0, 0, 0, 0, 7, 2}
+	d = s.newDeadLetter(r, errors.New("boom"), wire)
+	wire[5] = 9
+	if d.format != FormatAvro || string(d.record) != "\x00\x00\x00\x00\x07\x02" || d.err != "boom" {
+		t.Errorf("newDeadLetter with a record = %+v", d)
 	}
 
-	s.DeadLetter = func(*change.Event, []any) (string, []byte, error) { return "avro", []byte{0, 1}, nil }
-	d = s.newDeadLetter(r, errors.New("boom"))
-	if d.format != "avro" || string(d.record) != "\x00\x01" || d.err != "boom" {
-		t.Errorf("newDeadLetter with an encoder = %+v", d)
+	// The deleted old key of a moved row is a delete.
+	r.deleted = true
+	if d = s.newDeadLetter(r, errors.New("boom"), nil); d.op != "delete" {
+		t.Errorf("dead letter of a deleted row has op %q", d.op)
 	}
 }

@@ -84,8 +84,12 @@ type Sink struct {
 	tables map[change.TableID]*rowTable
 	// pending holds each table's collapse state, reused from batch to batch.
 	pending map[change.TableID]*pendingTable
-	// DeadLetter encodes a rejected row for the dead-letter table; nil means JSON.
-	DeadLetter DeadLetterEncoder
+	// Encode, when set, encodes every row written as an Avro record in the Confluent wire format
+	// (the pipeline's Avro stage) and returns the schema id. A row it cannot encode goes to the
+	// dead-letter table instead of its table; the dead letters of rows ClickHouse cannot hold carry
+	// their record. Without Encode, dead letters hold the row as JSON.
+	Encode func(buf []byte, ev *change.Event, row []any) ([]byte, int, error)
+	recBuf []byte
 }
 
 // New returns a Sink writing source's tables into database db (which must exist: see

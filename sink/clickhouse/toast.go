@@ -91,7 +91,7 @@ func (s *Sink) resolveUnchanged(ctx context.Context, p *pendingTable) (int, []de
 			r.vals = fillFrom(r.vals, r.schema, names, make([]any, len(names)))
 		default:
 			dead = append(dead, s.newDeadLetter(&r, fmt.Errorf(
-				"unchanged TOAST value: no earlier image of the row in this batch, in the event, or in ClickHouse (was the table snapshotted?)")))
+				"unchanged TOAST value: no earlier image of the row in this batch, in the event, or in ClickHouse (was the table snapshotted?)"), nil))
 			continue
 		}
 		keep = append(keep, r)

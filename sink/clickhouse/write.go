@@ -240,9 +240,22 @@ func (s *Sink) insert(ctx context.Context, p *pendingTable) (int, []deadLetter, 
 	n := 0
 	for i := range p.rows {
 		r := &p.rows[i]
+		var rec []byte
+		if s.Encode != nil {
+			ev := *r.ev
+			if r.deleted {
+				ev.Op = change.Delete // also the old key of a row an update moved
+			}
+			var err error
+			if s.recBuf, _, err = s.Encode(s.recBuf[:0], &ev, r.vals); err != nil {
+				dead = append(dead, s.newDeadLetter(r, err, nil))
+				continue
+			}
+			rec = s.recBuf
+		}
 		l := rt.layouts[r.schema]
 		if err := addRow(builders, rt, l, r); err != nil {
-			dead = append(dead, s.newDeadLetter(r, err))
+			dead = append(dead, s.newDeadLetter(r, err, rec))
 			continue
 		}
 		n++
