@@ -52,9 +52,9 @@ type wantBatch struct {
 	schemas []*change.Table
 }
 
-func chg(v uint64, id int64) step { return step{do: "change", v: v, id: id} }
-func commit(v uint64) step        { return step{do: "commit", v: v} }
-func idle(v uint64) step          { return step{do: "idle", v: v} }
+func chg(v uint64, id int64) step     { return step{do: "change", v: v, id: id} }
+func commit(v uint64) step            { return step{do: "commit", v: v} }
+func idle(v uint64) step              { return step{do: "idle", v: v} }
 func schemaStep(t *change.Table) step { return step{do: "schema", tab: t} }
 func want(ckpt uint64, ids ...int64) step {
 	return step{do: "want", want: &wantBatch{ids: append([]int64{}, ids...), ckpt: ckpt}}
