@@ -157,6 +157,9 @@ type Column struct {
 	Name     string // verbatim, as the source spells it
 	Type     Type
 	Nullable bool // key columns are never nullable
+	// Default is the value rows that predate the column hold (PostgreSQL's missing value of an
+	// ADD COLUMN ... DEFAULT <constant>), canonical; nil means NULL.
+	Default any
 }
 
 // ColumnIndex returns the index of the column named name, or -1.

@@ -133,6 +133,9 @@ type Registry struct {
 	// SubjectTemplate names a table's subject from the placeholders {source}, {schema} and
 	// {table}; it must contain {table}. Default "{source}.{schema}.{table}-value".
 	SubjectTemplate string `yaml:"subject_template"`
+	// HaltRetry is how often the schema of a table halted by an incompatible change is offered to
+	// the registry again; once accepted, the source replays from the held position. Default 30s.
+	HaltRetry Duration `yaml:"halt_retry"`
 
 	passwordFromFile bool // Password was read from PasswordFile by Load
 }
@@ -376,6 +379,7 @@ func (c *Config) setDefaults() {
 		Listen:          "127.0.0.1:8081",
 		Compatibility:   "BACKWARD",
 		SubjectTemplate: "{source}.{schema}.{table}-value",
+		HaltRetry:       Duration(30 * time.Second),
 	}
 	c.Log = Log{Level: "info", Format: "text"}
 	c.MemoryLimit = 256 * MiB

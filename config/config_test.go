@@ -126,6 +126,7 @@ func TestDefaults(t *testing.T) {
 	check(t, "clickhouse.batch", ch.Batch, Batch{Rows: 50000, Bytes: 32 << 20, Interval: Duration(50 * time.Millisecond)})
 	check(t, "registry", c.Registry, Registry{
 		Listen: "127.0.0.1:8081", Compatibility: "BACKWARD", SubjectTemplate: "{source}.{schema}.{table}-value",
+		HaltRetry: Duration(30 * time.Second),
 	})
 	check(t, "log", c.Log, Log{Level: "info", Format: "text"})
 	check(t, "metrics", c.Metrics, Metrics{})

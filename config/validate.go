@@ -137,6 +137,7 @@ func (v *validator) clickHouse(ch *ClickHouse) {
 }
 
 func (v *validator) registry(r *Registry) {
+	v.positive("registry.halt_retry", int64(r.HaltRetry))
 	if r.URL != "" {
 		// The URL is not quoted in these messages: it might hold credentials.
 		u, err := url.Parse(r.URL)

@@ -196,6 +196,8 @@ type env struct {
 	chConn driver.Conn
 	// registryAddr is where the daemon of the last config serves the embedded registry.
 	registryAddr string
+	// registryExtra are more lines (indented) for the config's registry section.
+	registryExtra string
 }
 
 func newEnv(t testing.TB) *env {
@@ -222,13 +224,13 @@ func (e *env) config(t testing.TB, tables []string, extra string) string {
   batch: {interval: 20ms}
 registry:
   listen: %q
-sources:
+%ssources:
   - name: shop
     postgres:
       dsn: %q
       tables: [%s]
       status_interval: 1s
-%s`, e.ch.Addr(), e.chDB, e.registryAddr, e.pgDSN, strings.Join(quoted, ", "), extra))
+%s`, e.ch.Addr(), e.chDB, e.registryAddr, e.registryExtra, e.pgDSN, strings.Join(quoted, ", "), extra))
 }
 
 // chQuery runs a query and returns every row as strings (toString of each column).

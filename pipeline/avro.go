@@ -22,7 +22,7 @@ import (
 // acknowledging anything. A schema the registry refuses halts that table only: its events are
 // dropped, the other tables keep flowing, and the stream's checkpoint is held at the last position
 // before the change, so the source keeps (and a restart replays) everything from there. The stage
-// re-tries a halted table's schema every haltRetry; once accepted (the operator raised the
+// re-tries a halted table's schema every HaltRetry; once accepted (the operator raised the
 // subject's compatibility level, say) the pipeline restarts from the held position and replays.
 //
 // Schema, Change, Commit and Idle are called by the source's goroutine; Encode by the writer's.
@@ -38,6 +38,7 @@ type avroStage struct {
 
 	held      change.Position // the newest checkpoint passed on: where a halt holds the stream
 	nextRetry time.Time
+	haltRetry time.Duration // how often a halted table's schema is offered again
 }
 
 type registered struct {
@@ -55,15 +56,16 @@ type halt struct {
 	err     error
 }
 
-// haltRetry is how often a halted table's schema is offered to the registry again.
-const haltRetry = 30 * time.Second
-
 // errHaltLifted restarts the pipeline so a table whose schema is now accepted replays from the
 // held position.
 var errHaltLifted = errors.New("a halted table's schema is now accepted: replaying from the held position")
 
-func newAvroStage(next capture.Emitter, reg schema.Registry, subject func(change.TableID) string, from change.Position, log *slog.Logger) *avroStage {
-	return &avroStage{next: next, reg: reg, subject: subject, log: log, held: from,
+func newAvroStage(next capture.Emitter, reg schema.Registry, subject func(change.TableID) string, from change.Position,
+	haltRetry time.Duration, log *slog.Logger) *avroStage {
+	if haltRetry <= 0 {
+		haltRetry = 30 * time.Second
+	}
+	return &avroStage{next: next, reg: reg, subject: subject, log: log, held: from, haltRetry: haltRetry,
 		known: map[*change.Table]*registered{}, halted: map[change.TableID]*halt{}}
 }
 
@@ -132,7 +134,7 @@ func (a *avroStage) register(ctx context.Context, subject, avro string) (id, ver
 func (a *avroStage) stop(t *change.Table, ts *decode.TableSchema, subject string, err error) {
 	a.mu.Lock()
 	a.halted[t.ID] = &halt{table: t, ts: ts, subject: subject, err: err}
-	a.nextRetry = time.Now().Add(haltRetry)
+	a.nextRetry = time.Now().Add(a.haltRetry)
 	a.mu.Unlock()
 	a.log.Error("table halted: its changes are not written and the source position is held until this is resolved",
 		"table", t.ID.String(), "subject", subject, "error", err, "held_at", a.held.Token,
@@ -172,12 +174,12 @@ func (a *avroStage) Idle(ctx context.Context, pos change.Position) error {
 	return a.retryHalted(ctx)
 }
 
-// retryHalted offers halted tables' schemas to the registry again, every haltRetry.
+// retryHalted offers halted tables' schemas to the registry again, every HaltRetry.
 func (a *avroStage) retryHalted(ctx context.Context) error {
 	if time.Now().Before(a.nextRetry) {
 		return nil
 	}
-	a.nextRetry = time.Now().Add(haltRetry)
+	a.nextRetry = time.Now().Add(a.haltRetry)
 	for _, h := range a.halted {
 		if h.ts == nil {
 			continue

@@ -40,6 +40,8 @@ type Config struct {
 	// pass, and the sink encodes every row it writes under it. Subject names a table's subject.
 	Registry schema.Registry
 	Subject  func(change.TableID) string
+	// HaltRetry is how often a halted table's schema is offered to the registry again (30s).
+	HaltRetry time.Duration
 }
 
 // Stats are a pipeline's counters, safe to read while it runs.
@@ -101,7 +103,7 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	b := newBatcher(cfg.Limits, from.Position)
 	var e capture.Emitter = b
 	if cfg.Registry != nil {
-		avro := newAvroStage(b, cfg.Registry, cfg.Subject, from.Position, log)
+		avro := newAvroStage(b, cfg.Registry, cfg.Subject, from.Position, cfg.HaltRetry, log)
 		cfg.Sink.Encode = avro.Encode
 		e = avro
 	}

@@ -245,7 +245,7 @@ func (s *Source) catalogTables(ctx context.Context, infos []tableInfo, types *ty
 		for i, c := range info.columns {
 			cols[i] = relColumn{name: c.name, oid: c.oid, typmod: c.typmod}
 		}
-		t, err := s.buildTable(ctx, info.name, info.key, cols, types, 0)
+		t, err := s.buildTable(ctx, info.oid, info.name, info.key, cols, types, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -261,8 +261,9 @@ type relColumn struct {
 	typmod int32
 }
 
-// buildTable maps a table's columns to a change.Table keyed by key.
-func (s *Source) buildTable(ctx context.Context, name TableName, key []string, cols []relColumn, types *typeCatalog, gen int) (*change.Table, error) {
+// buildTable maps a table's columns to a change.Table keyed by key, with the values that rows
+// predating a column hold (the catalog's missing values).
+func (s *Source) buildTable(ctx context.Context, oid uint32, name TableName, key []string, cols []relColumn, types *typeCatalog, gen int) (*change.Table, error) {
 	t := &change.Table{ID: change.TableID{Source: s.cfg.Name, Namespace: name.Schema, Name: name.Name}, Generation: gen}
 	lookup := types.lookup(ctx)
 	for _, c := range cols {
@@ -285,7 +286,48 @@ func (s *Source) buildTable(ctx context.Context, name TableName, key []string, c
 		t.Key = append(t.Key, i)
 		t.Columns[i].Nullable = false
 	}
+	if err := s.missingValues(ctx, types.conn, oid, t); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// missingValues sets the Default of columns added with a constant default: PostgreSQL shows that
+// value (pg_attribute.attmissingval) for rows written before the column existed, and so must
+// ClickHouse. A volatile default (now(), random()) rewrites the table instead, without logging the
+// rewritten rows: those rows need a re-snapshot (see the README).
+func (s *Source) missingValues(ctx context.Context, conn *pgx.Conn, oid uint32, t *change.Table) error {
+	rows, err := conn.Query(ctx, `SELECT attname, attmissingval::text FROM pg_attribute
+WHERE attrelid = $1 AND atthasmissing AND NOT attisdropped`, oid)
+	if err != nil {
+		return fmt.Errorf("postgres source %q: missing values of table %s: %w", s.cfg.Name, t.ID.SourceName(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return err
+		}
+		i := t.ColumnIndex(name)
+		if i < 0 {
+			continue
+		}
+		c := &t.Columns[i]
+		dec, err := NewDecoder(0, change.Type{Kind: change.Array, Elem: &c.Type}, false)
+		if err != nil {
+			s.log.Warn("cannot read the default of a column added with one: rows predating it show NULL in ClickHouse",
+				"table", t.ID.SourceName(), "column", name, "error", err)
+			continue
+		}
+		v, err := dec([]byte(text))
+		if vals, ok := v.([]any); err == nil && ok && len(vals) == 1 {
+			c.Default = vals[0]
+		} else {
+			s.log.Warn("cannot read the default of a column added with one: rows predating it show NULL in ClickHouse",
+				"table", t.ID.SourceName(), "column", name, "value", text, "error", err)
+		}
+	}
+	return rows.Err()
 }
 
 func (s *Source) warnFallback(t TableName, col string, ty change.Type) {

@@ -336,7 +336,7 @@ func (st *streamState) relation(ctx context.Context, m *pglogrepl.RelationMessag
 	if prev != nil {
 		gen = prev.Generation
 	}
-	t, err := st.s.buildTable(ctx, name, key, cols, st.types, gen)
+	t, err := st.s.buildTable(ctx, m.RelationID, name, key, cols, st.types, gen)
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		sink := clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name))
 		g.Go(func() error {
 			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log,
-				Registry: reg, Subject: subjectOf(cfg)})
+				Registry: reg, Subject: subjectOf(cfg), HaltRetry: time.Duration(cfg.Registry.HaltRetry)})
 			if err != nil {
 				return fmt.Errorf("source %q: %w", s.Name, err)
 			}

@@ -51,7 +51,11 @@ func CheckNames(ids []change.TableID, extra map[string]string) error {
 }
 
 // ColumnDef is one ClickHouse column.
-type ColumnDef struct{ Name, Type string }
+type ColumnDef struct {
+	Name, Type string
+	// Default is a DEFAULT expression ("" for none): the value of rows that predate the column.
+	Default string
+}
 
 // DesiredColumns returns the ClickHouse columns that hold t's source columns (with the null-flag
 // companions of nullable arrays), without the meta columns. It fails when a source column would
@@ -65,14 +69,22 @@ func DesiredColumns(t *change.Table, caps Capabilities) ([]ColumnDef, error) {
 				t.ID, c.Name, VersionColumn, DeletedColumn, NullFlagColumn("<name>"))
 		}
 		seen[c.Name] = true
-		cols = append(cols, ColumnDef{c.Name, ColumnType(c.Type, c.Nullable && !t.IsKey(i), caps)})
+		def := ColumnDef{Name: c.Name, Type: ColumnType(c.Type, c.Nullable && !t.IsKey(i), caps)}
+		if c.Default != nil {
+			lit, err := literal(c.Default, def.Type)
+			if err != nil {
+				return nil, fmt.Errorf("table %s: default of column %q: %w", t.ID, c.Name, err)
+			}
+			def.Default = lit
+		}
+		cols = append(cols, def)
 		if needsNullFlag(c) {
 			f := NullFlagColumn(c.Name)
 			if seen[f] || t.ColumnIndex(f) >= 0 {
 				return nil, fmt.Errorf("table %s: column %q collides with the null flag cdcd adds for array column %q", t.ID, f, c.Name)
 			}
 			seen[f] = true
-			cols = append(cols, ColumnDef{f, "UInt8"})
+			cols = append(cols, ColumnDef{Name: f, Type: "UInt8"})
 		}
 	}
 	return cols, nil
@@ -85,7 +97,7 @@ func CreateTableSQL(db, table string, cols []ColumnDef, key []string, caps Capab
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (", QuoteIdent(db), QuoteIdent(table))
 	for _, c := range cols {
-		fmt.Fprintf(&b, "%s %s, ", QuoteIdent(c.Name), c.Type)
+		fmt.Fprintf(&b, "%s %s%s, ", QuoteIdent(c.Name), c.Type, defaultClause(c))
 	}
 	fmt.Fprintf(&b, "%s UInt64, %s UInt8) ENGINE = ", QuoteIdent(VersionColumn), QuoteIdent(DeletedColumn))
 	if caps.IsDeleted {
@@ -124,11 +136,18 @@ func CreateViewSQL(db, view, table string, cols []string, caps Capabilities) []s
 
 // AddColumnSQL adds a column (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: callers check).
 func AddColumnSQL(db, table string, c ColumnDef, after string) string {
-	s := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", QuoteIdent(db), QuoteIdent(table), QuoteIdent(c.Name), c.Type)
+	s := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s%s", QuoteIdent(db), QuoteIdent(table), QuoteIdent(c.Name), c.Type, defaultClause(c))
 	if after != "" {
 		s += " AFTER " + QuoteIdent(after)
 	}
 	return s
+}
+
+func defaultClause(c ColumnDef) string {
+	if c.Default == "" {
+		return ""
+	}
+	return " DEFAULT " + c.Default
 }
 
 // ModifyColumnSQL changes a column's type (only ever to a type that Widens it).

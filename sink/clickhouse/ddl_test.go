@@ -135,26 +135,26 @@ func TestDesiredColumns(t *testing.T) {
 		want []ColumnDef
 	}{
 		{caps1816, []ColumnDef{
-			{"tenant", "Int32"},
-			{"id", "Int64"},
-			{"total", "Nullable(Decimal(12, 2))"},
-			{"paid", "UInt8"},
-			{"placed", "Nullable(Int64)"},
-			{"tags", "Array(Nullable(String))"},
-			{"tags_is_null", "UInt8"},
-			{"scores", "Array(Nullable(Int32))"},
-			{"due", "Nullable(Date)"},
+			{Name: "tenant", Type: "Int32"},
+			{Name: "id", Type: "Int64"},
+			{Name: "total", Type: "Nullable(Decimal(12, 2))"},
+			{Name: "paid", Type: "UInt8"},
+			{Name: "placed", Type: "Nullable(Int64)"},
+			{Name: "tags", Type: "Array(Nullable(String))"},
+			{Name: "tags_is_null", Type: "UInt8"},
+			{Name: "scores", Type: "Array(Nullable(Int32))"},
+			{Name: "due", Type: "Nullable(Date)"},
 		}},
 		{caps248, []ColumnDef{
-			{"tenant", "Int32"},
-			{"id", "Int64"},
-			{"total", "Nullable(Decimal(12, 2))"},
-			{"paid", "Bool"},
-			{"placed", "Nullable(DateTime64(6, 'UTC'))"},
-			{"tags", "Array(Nullable(String))"},
-			{"tags_is_null", "UInt8"},
-			{"scores", "Array(Nullable(Int32))"},
-			{"due", "Nullable(Date32)"},
+			{Name: "tenant", Type: "Int32"},
+			{Name: "id", Type: "Int64"},
+			{Name: "total", Type: "Nullable(Decimal(12, 2))"},
+			{Name: "paid", Type: "Bool"},
+			{Name: "placed", Type: "Nullable(DateTime64(6, 'UTC'))"},
+			{Name: "tags", Type: "Array(Nullable(String))"},
+			{Name: "tags_is_null", Type: "UInt8"},
+			{Name: "scores", Type: "Array(Nullable(Int32))"},
+			{Name: "due", Type: "Nullable(Date32)"},
 		}},
 	}
 	for _, c := range cases {
@@ -220,7 +220,7 @@ func TestDesiredColumnsCollisions(t *testing.T) {
 }
 
 func TestCreateTableSQL(t *testing.T) {
-	cols := []ColumnDef{{"tenant", "Int32"}, {"id", "Int64"}, {"note", "Nullable(String)"}, {"tags", "Array(Nullable(String))"}, {"tags_is_null", "UInt8"}}
+	cols := []ColumnDef{{Name: "tenant", Type: "Int32"}, {Name: "id", Type: "Int64"}, {Name: "note", Type: "Nullable(String)"}, {Name: "tags", Type: "Array(Nullable(String))"}, {Name: "tags_is_null", Type: "UInt8"}}
 	key := []string{"tenant", "id"}
 	cases := []struct {
 		caps Capabilities
@@ -244,7 +244,7 @@ func TestCreateTableSQL(t *testing.T) {
 }
 
 func TestCreateTableSQLQuotesNames(t *testing.T) {
-	got := CreateTableSQL("d`b", "t(1)", []ColumnDef{{"a--b", "Int64"}, {"c#", "Nullable(String)"}}, []string{"a--b"}, caps1816)
+	got := CreateTableSQL("d`b", "t(1)", []ColumnDef{{Name: "a--b", Type: "Int64"}, {Name: "c#", Type: "Nullable(String)"}}, []string{"a--b"}, caps1816)
 	want := "CREATE TABLE IF NOT EXISTS `d\\`b`.`t\\x281\\x29` (`a\\x2d\\x2db` Int64, `c\\x23` Nullable(String), " +
 		"`_version` UInt64, `_is_deleted` UInt8) ENGINE = ReplacingMergeTree(`_version`) ORDER BY (`a\\x2d\\x2db`)"
 	if got != want {
@@ -278,10 +278,12 @@ func TestCreateViewSQL(t *testing.T) {
 
 func TestAlterSQL(t *testing.T) {
 	cases := []struct{ got, want string }{
-		{AddColumnSQL("cdc", "t", ColumnDef{"n", "Nullable(Int64)"}, "m"), "ALTER TABLE `cdc`.`t` ADD COLUMN `n` Nullable(Int64) AFTER `m`"},
-		{AddColumnSQL("cdc", "t", ColumnDef{"n", "Nullable(Int64)"}, ""), "ALTER TABLE `cdc`.`t` ADD COLUMN `n` Nullable(Int64)"},
-		{AddColumnSQL("cdc", "t", ColumnDef{"a)b", "UInt8"}, "c`d"), "ALTER TABLE `cdc`.`t` ADD COLUMN `a\\x29b` UInt8 AFTER `c\\`d`"},
-		{ModifyColumnSQL("cdc", "t", ColumnDef{"n", "Nullable(Int64)"}), "ALTER TABLE `cdc`.`t` MODIFY COLUMN `n` Nullable(Int64)"},
+		{AddColumnSQL("cdc", "t", ColumnDef{Name: "n", Type: "Nullable(Int64)"}, "m"), "ALTER TABLE `cdc`.`t` ADD COLUMN `n` Nullable(Int64) AFTER `m`"},
+		{AddColumnSQL("cdc", "t", ColumnDef{Name: "n", Type: "Nullable(Int64)"}, ""), "ALTER TABLE `cdc`.`t` ADD COLUMN `n` Nullable(Int64)"},
+		{AddColumnSQL("cdc", "t", ColumnDef{Name: "a)b", Type: "UInt8"}, "c`d"), "ALTER TABLE `cdc`.`t` ADD COLUMN `a\\x29b` UInt8 AFTER `c\\`d`"},
+		{ModifyColumnSQL("cdc", "t", ColumnDef{Name: "n", Type: "Nullable(Int64)"}), "ALTER TABLE `cdc`.`t` MODIFY COLUMN `n` Nullable(Int64)"},
+		{AddColumnSQL("cdc", "t", ColumnDef{Name: "d", Type: "Nullable(Int32)", Default: "7"}, ""), "ALTER TABLE `cdc`.`t` ADD COLUMN `d` Nullable(Int32) DEFAULT 7"},
+		{AddColumnSQL("cdc", "t", ColumnDef{Name: "s", Type: "Nullable(String)", Default: `'it\'s'`}, ""), "ALTER TABLE `cdc`.`t` ADD COLUMN `s` Nullable(String) DEFAULT 'it\\'s'"},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
@@ -291,7 +293,7 @@ func TestAlterSQL(t *testing.T) {
 }
 
 func TestInsertSQL(t *testing.T) {
-	got := insertSQL("cdc", "s_p_t(x)", []ColumnDef{{"id", "Int64"}, {"a b", "String"}, {"_version", "UInt64"}})
+	got := insertSQL("cdc", "s_p_t(x)", []ColumnDef{{Name: "id", Type: "Int64"}, {Name: "a b", Type: "String"}, {Name: "_version", Type: "UInt64"}})
 	want := "INSERT INTO `cdc`.`s_p_t\\x28x\\x29`(`id`, `a\\x20b`, `_version`)"
 	if got != want {
 		t.Errorf("insertSQL =\n%s\nwant\n%s", got, want)

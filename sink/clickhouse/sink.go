@@ -128,6 +128,9 @@ type rowTable struct {
 	layouts map[*change.Table]*layout
 	// builders build cols' blocks; reused from batch to batch, rebuilt when cols change.
 	builders []builder
+	// defaults are the values rows that predate a column hold (change.Column.Default), by
+	// column: written for rows of a schema that lacks the column.
+	defaults map[string]any
 }
 
 // layout says, for each ClickHouse column, where a row of one source schema supplies its value.
@@ -167,6 +170,14 @@ func (s *Sink) EnsureTable(ctx context.Context, t *change.Table) error {
 		}
 	} else if err := s.evolve(ctx, rt, t, want); err != nil {
 		return err
+	}
+	for _, c := range t.Columns {
+		if c.Default != nil {
+			if rt.defaults == nil {
+				rt.defaults = map[string]any{}
+			}
+			rt.defaults[c.Name] = c.Default
+		}
 	}
 	rt.layouts[t] = newLayout(rt, t)
 	return nil
@@ -304,6 +315,7 @@ func (s *Sink) evolve(ctx context.Context, rt *rowTable, t *change.Table, want [
 			}
 			s.log.Info("widened column", "table", rt.name, "column", w.Name, "from", have, "to", w.Type)
 			rt.cols[i].Type = w.Type
+			rt.builders = nil // built for the old type
 			changed = true
 		default:
 			return fmt.Errorf("clickhouse: column %q of %s.%s is %s but table %s now needs %s, which ClickHouse cannot convert to losslessly; re-snapshot the table into a fresh ClickHouse table",

@@ -257,8 +257,12 @@ func (s *Sink) lookup(ctx context.Context, p *pendingTable, idx []int, names []s
 	return rows.Err()
 }
 
-// literal renders a key value as a ClickHouse literal of column type chType.
+// literal renders a value as a ClickHouse literal of column type chType (keys in lookups, column
+// defaults). A Nullable type takes its inner type's literal.
 func literal(v any, chType string) (string, error) {
+	if inner, ok := unwrap2(chType, "Nullable("); ok {
+		chType = inner
+	}
 	switch chType {
 	case "Int8", "Int16", "Int32", "Int64":
 		n, err := toInt64(v)

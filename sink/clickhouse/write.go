@@ -303,6 +303,8 @@ func addRow(builders []builder, rt *rowTable, l *layout, r *pendingRow) error {
 		default:
 			src := l.src[i]
 			switch {
+			case src < 0 && !r.deleted && rt.defaults[rt.cols[i].Name] != nil:
+				err = b.add(rt.defaults[rt.cols[i].Name]) // a row from before the column existed
 			case src < 0 || (r.deleted && !l.schema.IsKey(src)):
 				b.zero()
 			default:

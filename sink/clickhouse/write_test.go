@@ -490,7 +490,7 @@ func rowTableFor(t *testing.T, tab *change.Table, caps Capabilities) *rowTable {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols = append(cols, ColumnDef{VersionColumn, "UInt64"}, ColumnDef{DeletedColumn, "UInt8"})
+	cols = append(cols, ColumnDef{Name: VersionColumn, Type: "UInt64"}, ColumnDef{Name: DeletedColumn, Type: "UInt8"})
 	rt := &rowTable{id: tab.ID, name: TableName(tab.ID), layouts: map[*change.Table]*layout{}}
 	rt.setColumns(cols)
 	rt.layouts[tab] = newLayout(rt, tab)
