@@ -39,6 +39,9 @@ type Config struct {
 	// StatusInterval is the standby status cadence (default 10s).
 	StatusInterval time.Duration
 	Log            *slog.Logger
+	// Temporary streams from now through a temporary slot that PostgreSQL drops when the
+	// connection ends, without snapshot or offsets (cdcd tail): the configured slot is untouched.
+	Temporary bool
 }
 
 // Source is a PostgreSQL change stream. It implements capture.Source.
@@ -181,6 +184,15 @@ func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitte
 
 	var start pglogrepl.LSN
 	switch {
+	case s.cfg.Temporary:
+		res, err := pglogrepl.CreateReplicationSlot(ctx, rc, s.cfg.Slot, "pgoutput",
+			pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
+		if err != nil {
+			return fmt.Errorf("postgres source %q: create temporary replication slot: %w", s.cfg.Name, err)
+		}
+		if start, err = pglogrepl.ParseLSN(res.ConsistentPoint); err != nil {
+			return fmt.Errorf("postgres source %q: slot consistent point %q: %w", s.cfg.Name, res.ConsistentPoint, err)
+		}
 	case from.IsZero() && s.cfg.Snapshot:
 		if exists {
 			if slot.Active {

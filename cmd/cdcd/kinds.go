@@ -16,6 +16,9 @@ type sourceKind struct {
 	new func(s *config.Source, log *slog.Logger) capture.Source
 	// inspect reads what the offsets CLI shows and needs of a configured source.
 	inspect func(ctx context.Context, s *config.Source, log *slog.Logger) (sourceStatus, error)
+	// tail builds a source that streams from now without touching the daemon's position (cdcd
+	// tail); nil when the kind cannot.
+	tail func(s *config.Source, log *slog.Logger) capture.Source
 }
 
 // sourceStatus is an operator's view of a source, read by inspect.

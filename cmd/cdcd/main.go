@@ -21,6 +21,8 @@ Usage:
   cdcd offsets list --config FILE        show stored positions, source positions and lag
   cdcd offsets reset --config FILE --source NAME --to POSITION|latest|snapshot [--dry-run]
                                          move a source's stored position (daemon stopped)
+  cdcd tail --config FILE --source NAME [--table T] [--limit N]
+                                         print live changes as JSON, decoded through the registry
   cdcd version                           print the version
 
 Every command takes --help. Secrets come from the environment (${VAR} in the file) or files,
@@ -59,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCheck(args[1:], stdout, stderr)
 	case "offsets":
 		err = cmdOffsets(args[1:], stdout, stderr)
+	case "tail":
+		err = cmdTail(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "cdcd", version)
 	case "help", "-h", "--help", "-help":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/cdcd-dev/cdcd/capture"
@@ -15,6 +16,11 @@ import (
 func init() {
 	registerKind("postgres", sourceKind{
 		new: func(s *config.Source, log *slog.Logger) capture.Source { return newPostgres(s, log) },
+		tail: func(s *config.Source, log *slog.Logger) capture.Source {
+			return newPostgresWith(s, log, func(c *postgres.Config) {
+				c.Temporary, c.Snapshot, c.Slot = true, false, fmt.Sprintf("cdcd_tail_%d", os.Getpid())
+			})
+		},
 		inspect: func(ctx context.Context, s *config.Source, log *slog.Logger) (sourceStatus, error) {
 			src := newPostgres(s, log)
 			st, err := src.Inspect(ctx)
@@ -27,15 +33,23 @@ func init() {
 }
 
 func newPostgres(s *config.Source, log *slog.Logger) *postgres.Source {
+	return newPostgresWith(s, log, nil)
+}
+
+func newPostgresWith(s *config.Source, log *slog.Logger, adjust func(*postgres.Config)) *postgres.Source {
 	p := s.Postgres
 	tables := make([]postgres.TableName, len(p.Tables))
 	for i, t := range p.Tables {
 		tables[i] = postgres.TableName{Schema: t.Schema, Name: t.Name}
 	}
-	return postgres.New(postgres.Config{
+	c := postgres.Config{
 		Name: s.Name, DSN: p.DSN, Tables: tables, Slot: p.Slot, Publication: p.Publication,
 		Snapshot: p.Snapshot != "never", Binary: p.Binary, StatusInterval: time.Duration(p.StatusInterval), Log: log,
-	})
+	}
+	if adjust != nil {
+		adjust(&c)
+	}
+	return postgres.New(c)
 }
 
 // pgStatus is a PostgreSQL source's operator view.
