@@ -271,3 +271,13 @@ func (e *env) chCount(q string) (uint64, error) {
 func (e *env) table(name string) string {
 	return "`" + e.chDB + "`.`" + strings.ReplaceAll(strings.ReplaceAll(name, `\`, `\\`), "`", "\\`") + "`"
 }
+
+// readFile returns a file's text, failing the test on error.
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

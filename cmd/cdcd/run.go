@@ -123,6 +123,13 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			}
 		}()
 	}
+	type run struct {
+		src   *config.Source
+		cfg   pipeline.Config
+		stats *pipeline.Stats
+	}
+	var runs []run
+	var metrics []sourceMetrics
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]
 		k, err := kindOf(s)
@@ -130,12 +137,23 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		src := k.new(s, log)
-		sink := clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name))
+		stats := &pipeline.Stats{}
+		runs = append(runs, run{src: s, stats: stats, cfg: pipeline.Config{Name: s.Name, Source: src,
+			Sink: clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name)), Offsets: store, Limits: limits, Log: log,
+			Stats: stats, Registry: reg, Subject: subjectOf(cfg), HaltRetry: time.Duration(cfg.Registry.HaltRetry)}})
+		metrics = append(metrics, sourceMetrics{name: s.Name, kind: s.Kind(), stats: stats, source: src})
+	}
+	if cfg.Metrics.Listen != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.Metrics.Listen, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
+	for _, r := range runs {
 		g.Go(func() error {
-			err := pipeline.Run(gctx, pipeline.Config{Name: s.Name, Source: src, Sink: sink, Offsets: store, Limits: limits, Log: log,
-				Registry: reg, Subject: subjectOf(cfg), HaltRetry: time.Duration(cfg.Registry.HaltRetry)})
-			if err != nil {
-				return fmt.Errorf("source %q: %w", s.Name, err)
+			if err := pipeline.Run(gctx, r.cfg); err != nil {
+				return fmt.Errorf("source %q: %w", r.src.Name, err)
 			}
 			return nil
 		})
