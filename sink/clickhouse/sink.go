@@ -84,6 +84,8 @@ type Sink struct {
 	tables map[change.TableID]*rowTable
 	// pending holds each table's collapse state, reused from batch to batch.
 	pending map[change.TableID]*pendingTable
+	// aggs are the aggregate tables ensured, by name.
+	aggs map[string]*aggTable
 	// Encode, when set, encodes every row written as an Avro record in the Confluent wire format
 	// (the pipeline's Avro stage) and returns the schema id. A row it cannot encode goes to the
 	// dead-letter table instead of its table; the dead letters of rows ClickHouse cannot hold carry
