@@ -13,7 +13,7 @@ import (
 // _group key, the group-by and window columns, the measures, and the group's position (_version,
 // _seq) and state (_state), so the aggregation is recovered from ClickHouse after a restart.
 // ReplacingMergeTree(_version) ordered by _group keeps the newest row per group; _current views
-// show the live groups. A marker row (_group = '') records the aggregation's definition and the
+// show the live groups. A marker row (_group = ”) records the aggregation's definition and the
 // horizon its state was built from.
 const (
 	GroupColumn = "_group"
