@@ -288,6 +288,14 @@ func (a Aggregation) MarshalYAML() (any, error) {
 	return map[string]string{"name": a.Name, "from": a.From}, nil
 }
 
+// File is the path the configuration was loaded from ("" for one built in code).
+func (c *Config) File() string {
+	if c.origin == nil {
+		return ""
+	}
+	return c.origin.file
+}
+
 // Source returns the source called name.
 func (c *Config) Source(name string) (*Source, bool) {
 	for i := range c.Sources {

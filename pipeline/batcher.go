@@ -93,6 +93,9 @@ func (b *batcher) recycle(batch *Batch) {
 func (b *batcher) Schema(ctx context.Context, t *change.Table) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 {
+		b.cur.born = time.Now()
+	}
 	b.cur.Schemas = append(b.cur.Schemas, t)
 	return nil
 }
@@ -175,9 +178,16 @@ func (b *batcher) maybeSealLocked(ctx context.Context) error {
 	full := b.commitIdx >= b.limits.Rows || b.cur.bytes >= b.limits.Bytes
 	// Committed events are due even without a new checkpoint (a halted table holds the
 	// checkpoint while the other tables' rows keep flowing).
-	due := (b.cur.checkpoint != nil || b.commitIdx > 0) && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
+	// Schemas announced between transactions are due on their own too, so their tables are
+	// created and checked at start rather than with the first change.
+	schemasOnly := !b.inTxn && len(b.cur.Events) == 0 && len(b.cur.Schemas) > 0
+	due := (b.cur.checkpoint != nil || b.commitIdx > 0 || schemasOnly) && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
 	if full || due {
-		return b.sealLocked(ctx, b.commitIdx, b.schemaIdx, full)
+		ns := b.schemaIdx
+		if schemasOnly {
+			ns = len(b.cur.Schemas)
+		}
+		return b.sealLocked(ctx, b.commitIdx, ns, full)
 	}
 	return nil
 }

@@ -233,10 +233,10 @@ func (s *Sink) DropAggregate(ctx context.Context, t AggregateTable) error {
 	return nil
 }
 
-// ScanCurrent reads the current rows of a source table's row table (FINAL, not deleted), as rows
-// of schema t, and returns the newest _version the table holds (deleted rows included): the
-// table reflects its source up to there. It is how a new aggregation is backfilled.
-func (s *Sink) ScanCurrent(ctx context.Context, t *change.Table, f func(row []any) error) (uint64, error) {
+// NewestVersion returns the newest _version a source table's row table holds, deleted rows
+// included: rows are written batch by batch in stream order, so the table reflects its source up
+// to there. 0 for an empty table.
+func (s *Sink) NewestVersion(ctx context.Context, t *change.Table) (uint64, error) {
 	if err := s.EnsureTable(ctx, t); err != nil {
 		return 0, err
 	}
@@ -244,8 +244,18 @@ func (s *Sink) ScanCurrent(ctx context.Context, t *change.Table, f func(row []an
 	var newest uint64
 	if err := s.conn.QueryRow(ctx, fmt.Sprintf("SELECT max(%s) FROM %s.%s", QuoteIdent(VersionColumn),
 		QuoteIdent(s.db), QuoteIdent(rt.name))).Scan(&newest); err != nil {
-		return 0, fmt.Errorf("clickhouse: scan %s.%s: %w", s.db, rt.name, err)
+		return 0, fmt.Errorf("clickhouse: newest version of %s.%s: %w", s.db, rt.name, err)
 	}
+	return newest, nil
+}
+
+// ScanCurrent reads the current rows of a source table's row table (FINAL, not deleted), as rows
+// of schema t. It is how a new aggregation is backfilled (with NewestVersion as its horizon).
+func (s *Sink) ScanCurrent(ctx context.Context, t *change.Table, f func(row []any) error) error {
+	if err := s.EnsureTable(ctx, t); err != nil {
+		return err
+	}
+	rt := s.tables[t.ID]
 	var sel []string
 	for _, c := range t.Columns {
 		sel = append(sel, QuoteIdent(c.Name))
@@ -253,7 +263,7 @@ func (s *Sink) ScanCurrent(ctx context.Context, t *change.Table, f func(row []an
 	rows, err := s.conn.Query(ctx, fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE %s = 0", strings.Join(sel, ", "),
 		QuoteIdent(s.db), QuoteIdent(rt.name), QuoteIdent(DeletedColumn)))
 	if err != nil {
-		return 0, fmt.Errorf("clickhouse: scan %s.%s: %w", s.db, rt.name, err)
+		return fmt.Errorf("clickhouse: scan %s.%s: %w", s.db, rt.name, err)
 	}
 	defer rows.Close()
 	types := rows.ColumnTypes()
@@ -263,19 +273,19 @@ func (s *Sink) ScanCurrent(ctx context.Context, t *change.Table, f func(row []an
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return 0, fmt.Errorf("clickhouse: scan %s.%s: %w", s.db, rt.name, err)
+			return fmt.Errorf("clickhouse: scan %s.%s: %w", s.db, rt.name, err)
 		}
 		row := make([]any, len(dest))
 		for i, d := range dest {
 			v, err := fromClickHouse(reflect.ValueOf(d).Elem(), t.Columns[i].Type)
 			if err != nil {
-				return 0, fmt.Errorf("clickhouse: scan %s.%s column %q: %w", s.db, rt.name, t.Columns[i].Name, err)
+				return fmt.Errorf("clickhouse: scan %s.%s column %q: %w", s.db, rt.name, t.Columns[i].Name, err)
 			}
 			row[i] = v
 		}
 		if err := f(row); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return newest, rows.Err()
+	return rows.Err()
 }
