@@ -117,7 +117,8 @@ func (s *Source) copyTable(ctx context.Context, conn *pgconn.PgConn, t *change.T
 			}
 			row[i] = v
 		}
-		ev := change.Event{Op: change.Insert, Table: t, After: row, Version: version, Seq: uint32(n), Snapshot: true}
+		// Seq 0 is the table's truncate: its rows come after it.
+		ev := change.Event{Op: change.Insert, Table: t, After: row, Version: version, Seq: uint32(n) + 1, Snapshot: true}
 		if err := e.Change(ctx, ev); err != nil {
 			pr.CloseWithError(err)
 			<-copyErr
