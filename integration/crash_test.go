@@ -34,6 +34,7 @@ CREATE TABLE accounts (id bigint PRIMARY KEY, balance numeric(14,2), name text, 
 CREATE TABLE orders (id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric(12,2), status text,
   note text, created timestamptz, paid bool);
 ALTER TABLE orders ALTER COLUMN note SET STORAGE EXTERNAL;
+ALTER TABLE orders REPLICA IDENTITY FULL;
 CREATE TABLE "Line ""Items"" ` + "`x`" + `" (order_id bigint, line int, "qty (n)" int, "sku ü" text, price numeric(10,4),
   PRIMARY KEY (order_id, line));
 ALTER TABLE "Line ""Items"" ` + "`x`" + `" REPLICA IDENTITY FULL;
@@ -41,6 +42,43 @@ INSERT INTO accounts SELECT g, g * 10.5, 'acct ' || g, '2024-03-10 06:59:59.9999
 INSERT INTO orders SELECT g, 1 + g % 2000, g % 100000 + 0.99, 'new', NULL, '2024-11-03 05:30:00.5+00', g % 3 = 0
   FROM generate_series(1, 30000) g;
 `
+
+// crashAggYAML are the crash test's aggregations over orders: one with a filter (and avg), one
+// windowed, one with min/max/count_distinct.
+const crashAggYAML = `aggregations:
+  - name: paid_by_account
+    from: shop.public.orders
+    group_by: [account_id]
+    where: "status = 'paid' AND paid = true"
+    measures: {n: count(), revenue: sum(amount), avg_amount: avg(amount)}
+  - name: per_hour
+    from: shop.public.orders
+    group_by: [status]
+    window: {column: created, size: 1h}
+    measures: {n: count(), total: sum(amount)}
+  - name: extremes
+    from: shop.public.orders
+    group_by: [account_id]
+    measures: {n: count(), biggest: max(amount), smallest: min(amount), statuses: count_distinct(status)}
+`
+
+var crashAggChecks = []aggCheck{
+	{"paid_by_account",
+		`SELECT account_id::text, count(*)::text, coalesce(sum(amount)::text, 'NULL'), coalesce(avg(amount)::text, 'NULL')
+		 FROM orders WHERE status = 'paid' AND paid GROUP BY account_id ORDER BY orders.account_id`,
+		`SELECT toString(account_id), toString(n), ifNull(toString(revenue), 'NULL'), ifNull(toString(avg_amount), 'NULL') FROM %s ORDER BY account_id`,
+		3},
+	{"per_hour",
+		`SELECT coalesce(status, 'NULL'), ((extract(epoch from date_trunc('hour', created)) * 1000000)::bigint)::text, count(*)::text, coalesce(sum(amount)::text, 'NULL')
+		 FROM orders WHERE created IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+		`SELECT ifNull(status, 'NULL') AS s, toString(window_start), toString(n), ifNull(toString(total), 'NULL') FROM %s ORDER BY s, window_start`,
+		-1},
+	{"extremes",
+		`SELECT account_id::text, count(*)::text, coalesce(max(amount)::text, 'NULL'), coalesce(min(amount)::text, 'NULL'), count(DISTINCT status)::text
+		 FROM orders GROUP BY account_id ORDER BY orders.account_id`,
+		`SELECT toString(account_id), toString(n), ifNull(toString(biggest), 'NULL'), ifNull(toString(smallest), 'NULL'), toString(statuses) FROM %s ORDER BY account_id`,
+		-1},
+}
 
 // txnRecord is what the workload knows of one committed transaction.
 type txnRecord struct {
@@ -391,7 +429,7 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 	for _, ct := range crashTables {
 		tables = append(tables, `public."`+strings.ReplaceAll(ct.name, `"`, `""`)+`"`)
 	}
-	cfg := e.config(t, tables, "")
+	cfg := writeConfig(t, readFile(t, e.config(t, tables, ""))+crashAggYAML)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -481,14 +519,17 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 			t.Errorf("%s: %d mismatches:\n%s", ct.name, bad, report)
 		}
 	}
+	groups, aggBad := e.compareAggregates(t, crashAggChecks)
 	if n, _ := e.chCount("SELECT count() FROM " + e.table("_cdcd_dead_letters")); n != 0 {
 		t.Errorf("%d dead letters: %v", n, e.chRows(t, "SELECT table, op, toString(version), error, substring(record, 1, 300) FROM "+e.table("_cdcd_dead_letters")))
 	}
 	t.Logf("crash test: %d ops (%d transactions committed, %d rolled back; %d TOAST values, %d key moves, %d truncates), "+
-		"%d SIGKILLs, %d covered transactions checked at kills, %d offset-ahead violations, %d rows compared, %d mismatches, caught up in %v",
-		w.ops, len(w.txns), w.rolled, w.toasts, w.moves, w.truncate, kills, checked, violations, compared, mismatches, catchUp.Round(time.Millisecond))
-	if violations > 0 || mismatches > 0 {
-		t.Fatalf("exactly-once violated: %d offset-ahead violations, %d mismatches", violations, mismatches)
+		"%d SIGKILLs, %d covered transactions checked at kills, %d offset-ahead violations, %d rows compared, %d mismatches, "+
+		"%d aggregate groups compared over 3 aggregations, %d aggregate mismatches, caught up in %v",
+		w.ops, len(w.txns), w.rolled, w.toasts, w.moves, w.truncate, kills, checked, violations, compared, mismatches,
+		groups, aggBad, catchUp.Round(time.Millisecond))
+	if violations > 0 || mismatches > 0 || aggBad > 0 {
+		t.Fatalf("exactly-once violated: %d offset-ahead violations, %d mismatches, %d aggregate mismatches", violations, mismatches, aggBad)
 	}
 	d.stop()
 }

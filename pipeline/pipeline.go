@@ -21,6 +21,7 @@ import (
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/offsets"
 	"github.com/cdcd-dev/cdcd/schema"
+	"github.com/cdcd-dev/cdcd/transform"
 	"github.com/cdcd-dev/cdcd/sink/clickhouse"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	Subject  func(change.TableID) string
 	// HaltRetry is how often a halted table's schema is offered to the registry again (30s).
 	HaltRetry time.Duration
+	// Aggregations are the aggregations over this source's tables.
+	Aggregations []*transform.Spec
 }
 
 // Stats are a pipeline's counters, safe to read while it runs.
@@ -100,6 +103,13 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var aggs *aggStage
+	if len(cfg.Aggregations) > 0 {
+		if aggs, err = newAggStage(ctx, cfg.Sink, cfg.Aggregations, from.Position, log); err != nil {
+			return err
+		}
+		defer aggs.logStats()
+	}
 	b := newBatcher(cfg.Limits, from.Position)
 	var e capture.Emitter = b
 	if cfg.Registry != nil {
@@ -146,7 +156,7 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	})
 	g.Go(func() error {
-		err := write(wctx, cfg, log, b)
+		err := write(wctx, cfg, log, b, aggs)
 		if err != nil {
 			cancelSrc()
 			for range b.out { // let the source's last seal go through
@@ -158,10 +168,26 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 // write applies sealed batches in order: rows, then the offset, then the source's ack.
-func write(ctx context.Context, cfg Config, log *slog.Logger, b *batcher) error {
+func write(ctx context.Context, cfg Config, log *slog.Logger, b *batcher, aggs *aggStage) error {
+	lastStats := time.Now()
 	for batch := range b.out {
 		if err := retry(ctx, log, "write batch", batch.born, func() error { return apply(ctx, cfg, batch) }); err != nil {
 			return err
+		}
+		if aggs != nil {
+			if err := retry(ctx, log, "prepare aggregations", batch.born, func() error { return aggs.schemas(ctx, batch.Schemas) }); err != nil {
+				return err
+			}
+			if err := aggs.apply(batch); err != nil {
+				return err
+			}
+			if err := retry(ctx, log, "write aggregates", batch.born, func() error { return aggs.write(ctx) }); err != nil {
+				return err
+			}
+			if time.Since(lastStats) > time.Minute {
+				aggs.logStats()
+				lastStats = time.Now()
+			}
 		}
 		pos, ok := batch.Checkpoint()
 		b.recycle(batch)

@@ -56,8 +56,12 @@ func exitCodeOf(err error) int {
 
 // daemon runs every configured source's pipeline until ctx ends or one fails terminally.
 func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	log.Info("cdcd starting", "version", version, "sources", len(cfg.Sources))
-	if err := clickhouse.CheckNames(tableIDs(cfg), nil); err != nil {
+	log.Info("cdcd starting", "version", version, "sources", len(cfg.Sources), "aggregations", len(cfg.Aggregations))
+	specs, err := parseAggregations(cfg)
+	if err != nil {
+		return err
+	}
+	if err := clickhouse.CheckNames(tableIDs(cfg), aggregationNames(specs)); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	conn, caps, err := connectClickHouseRetrying(ctx, cfg, log)
@@ -140,7 +144,8 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		stats := &pipeline.Stats{}
 		runs = append(runs, run{src: s, stats: stats, cfg: pipeline.Config{Name: s.Name, Source: src,
 			Sink: clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name)), Offsets: store, Limits: limits, Log: log,
-			Stats: stats, Registry: reg, Subject: subjectOf(cfg), HaltRetry: time.Duration(cfg.Registry.HaltRetry)}})
+			Stats: stats, Registry: reg, Subject: subjectOf(cfg), HaltRetry: time.Duration(cfg.Registry.HaltRetry),
+			Aggregations: aggregationsOf(specs, s.Name)}})
 		metrics = append(metrics, sourceMetrics{name: s.Name, kind: s.Kind(), stats: stats, source: src})
 	}
 	if cfg.Metrics.Listen != "" {
