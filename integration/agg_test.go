@@ -2,9 +2,9 @@ package integration
 
 import (
 	"context"
-	"os"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +45,8 @@ ALTER TABLE orders REPLICA IDENTITY FULL`
 // aggCheck is one aggregation's comparison: the same GROUP BY computed by PostgreSQL and read from
 // the aggregation's _current view, both rendered as text rows ordered by group.
 type aggCheck struct {
-	name     string
-	pg, ch   string
+	name   string
+	pg, ch string
 	avgCol int // index of an avg column compared within rounding (the view's scale) instead of by text; -1 none
 }
 

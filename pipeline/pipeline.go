@@ -21,8 +21,8 @@ import (
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/offsets"
 	"github.com/cdcd-dev/cdcd/schema"
-	"github.com/cdcd-dev/cdcd/transform"
 	"github.com/cdcd-dev/cdcd/sink/clickhouse"
+	"github.com/cdcd-dev/cdcd/transform"
 )
 
 // Config is one source's pipeline.
