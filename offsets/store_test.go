@@ -30,7 +30,9 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
-func pos(v uint64) change.Position { return change.Position{Version: v, Token: "t" + string(rune('a'+v%26))} }
+func pos(v uint64) change.Position {
+	return change.Position{Version: v, Token: "t" + string(rune('a'+v%26))}
+}
 
 // TestCommitNeverRegresses: commits move forward, the same position again is a no-op, a lower one
 // is refused; only Reset moves backwards; a fresh Store reads the newest row.
@@ -108,4 +110,3 @@ func TestLeases(t *testing.T) {
 		t.Errorf("a released lease: %+v", l)
 	}
 }
-
