@@ -331,3 +331,13 @@ type BadValue struct {
 }
 
 func (b *BadValue) Error() string { return b.Err.Error() }
+
+// ParseKind returns the Kind named s (as Kind.String writes it).
+func ParseKind(s string) (Kind, bool) {
+	for k, n := range kindNames {
+		if n == s && Kind(k) != KindInvalid {
+			return Kind(k), true
+		}
+	}
+	return KindInvalid, false
+}

@@ -65,7 +65,8 @@
 //	date                 int, date (days since 1970-01-01)                     time.Time
 //	timestamp            long, local-timestamp-micros (the wall clock)         time.Time
 //	timestamptz          long, timestamp-micros (the instant, UTC)             time.Time
-//	time                 long, time-micros (24:00:00 is 86400000000)           time.Duration
+//	time                 long, time-micros (24:00:00 is 86400000000; MySQL's   time.Duration
+//	                     TIME may be negative or past 24h and is kept as is)
 //	uuid                 string, uuid (lower-case, 36 characters)              uuid.UUID
 //	array of T           array of ["null", T] (SQL arrays can hold NULLs)      []any
 //	fallback types       string, the source's text of the value                string

@@ -277,9 +277,8 @@ func (f *fieldEnc) appendValue(buf []byte, v any) ([]byte, error) {
 		if !ok {
 			return buf, wrongType(v, "time.Duration")
 		}
-		if x < 0 || x > 24*time.Hour {
-			return buf, fmt.Errorf("time of day %v out of range [0, 24h]", x)
-		}
+		// PostgreSQL's time is within [0, 24h]; MySQL's TIME is an interval of ±838:59:59. Both
+		// are written as they are: time-micros is a long, and no value is changed.
 		if x%time.Microsecond != 0 {
 			return buf, fmt.Errorf("time of day %v has digits below a microsecond", x)
 		}

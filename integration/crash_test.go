@@ -294,6 +294,10 @@ func (w *workload) run(ctx context.Context, total int) error {
 // and rows older than a covered truncate are gone. It returns the number of violations.
 func (e *env) checkOffsetNotAhead(t *testing.T, w *workload, snapshotCP uint64) (covered, violations int) {
 	t.Helper()
+	// Killed before it created its tables (a slow start): nothing is covered yet.
+	if n, err := e.chCount("SELECT count() FROM system.tables WHERE database = '" + e.chDB + "' AND name = '_cdcd_offsets'"); err != nil || n == 0 {
+		return 0, 0
+	}
 	rows := e.chRows(t, "SELECT toString(version) FROM "+e.table("_cdcd_offsets")+" WHERE source = 'shop' ORDER BY seq DESC LIMIT 1")
 	if len(rows) == 0 {
 		return 0, 0
@@ -411,6 +415,23 @@ func (e *env) checkOffsetNotAhead(t *testing.T, w *workload, snapshotCP uint64) 
 	return covered, violations
 }
 
+// offsetSeq returns the newest offset row's seq of a source, 0 when none (or no table yet).
+func (e *env) offsetSeq(source string) uint64 {
+	if n, err := e.chCount("SELECT count() FROM system.tables WHERE database = '" + e.chDB + "' AND name = '_cdcd_offsets'"); err != nil || n == 0 {
+		return 0
+	}
+	n, _ := e.chCount("SELECT max(seq) FROM " + e.table("_cdcd_offsets") + " WHERE source = '" + source + "'")
+	return n
+}
+
+// waitNewOffset waits (up to timeout, without failing) for a source's offset to move past seq.
+func (e *env) waitNewOffset(t testing.TB, source string, seq uint64, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && e.offsetSeq(source) <= seq {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestExactlyOnceUnderCrashes is the backbone's proof: a seeded random workload of inserts,
 // updates, deletes, key moves and truncates in multi-row transactions (some rolled back) over three
 // tables, while cdcd is SIGKILLed at random moments (the first during the snapshot) and restarted.
@@ -475,11 +496,16 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 	kills, violations, checked := 0, 0, 0
 	first := true
 	finished := false
+	var prevSeq uint64
 	for !finished || kills < minKills {
 		wait := time.Duration(200+killRNG.IntN(1300)) * time.Millisecond
 		if first {
 			wait = time.Duration(50+killRNG.IntN(150)) * time.Millisecond // likely inside the snapshot
 			first = false
+		} else if !finished {
+			// Let the restarted daemon make progress first, so that on a slow machine the kills
+			// do not all land before anything is stored (the check would then cover nothing).
+			e.waitNewOffset(t, "shop", prevSeq, 30*time.Second)
 		}
 		select {
 		case err := <-done:
@@ -501,7 +527,11 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 		}
 		checked += c
 		violations += v
+		prevSeq = e.offsetSeq("shop")
 		d = startDaemon(t, cfg)
+	}
+	if checked == 0 {
+		t.Error("no kill came after a stored offset: the offset-ahead check covered nothing")
 	}
 	caughtUp := time.Now()
 	e.waitCaughtUp(t)
