@@ -81,17 +81,24 @@ func run(rows, rate, seconds int) error {
 		if s.pg, err = testenv.PostgresServer(); err != nil {
 			return err
 		}
-		drain, drainRSS, err := s.drain(ctx, rows)
+		drain, drainRSS, err := s.drain(ctx, rows, "bench_drain", false)
 		if err != nil {
 			return fmt.Errorf("drain: %w", err)
+		}
+		aggDrain, aggRSS, err := s.drain(ctx, rows, "bench_agg", true)
+		if err != nil {
+			return fmt.Errorf("drain with aggregations: %w", err)
 		}
 		p50, p99, n, latRSS, err := s.latency(ctx, rate, seconds)
 		if err != nil {
 			return fmt.Errorf("latency: %w", err)
 		}
-		peak = max(peak, drainRSS, latRSS)
+		peak = max(peak, drainRSS, latRSS, aggRSS)
 		results = append(results,
 			fmt.Sprintf("| drain %d-row backlog, PostgreSQL -> ClickHouse | %.0f rows/s | >= 200,000 rows/s |", rows, drain),
+			fmt.Sprintf("| the same with 3 aggregations (windowed; filtered with avg; min/max/count_distinct) | %.0f rows/s, %.0f%% of without | >= 75%% |",
+				aggDrain, 100*aggDrain/drain),
+			fmt.Sprintf("| aggregation memory | %s | bounded per group |", aggMemory),
 			fmt.Sprintf("| commit-to-visible latency at %d rows/s (%d samples) | p50 %v, p99 %v | p99 <= 150 ms |", rate, n, p50, p99))
 	}
 	if only != "postgres" {
@@ -118,7 +125,7 @@ func numCPU() int {
 }
 
 const benchDDL = `CREATE TABLE bench (id bigint PRIMARY KEY, n int, amount numeric(12,2), note text,
-  at timestamptz, pad text)`
+  at timestamptz, pad text); ALTER TABLE bench REPLICA IDENTITY FULL`
 
 // database creates a fresh PostgreSQL database and ClickHouse database name for one run.
 func (s *servers) database(ctx context.Context, name string) (pgDSN, chDB string, err error) {
@@ -142,6 +149,27 @@ func (s *servers) database(ctx context.Context, name string) (pgDSN, chDB string
 	}
 	return pgDSN, name, nil
 }
+
+// benchAggregations are the three aggregations of the aggregation run: a windowed one, a
+// filtered one with avg, one with min/max/count_distinct.
+const benchAggregations = `aggregations:
+  - name: per_minute
+    from: %[1]s.public.bench
+    window: {column: at, size: 1m}
+    measures: {rows: count(), total: sum(amount)}
+  - name: small_n
+    from: %[1]s.public.bench
+    group_by: [n]
+    where: "n < 500"
+    measures: {rows: count(), total: sum(amount), avg_amount: avg(amount)}
+  - name: extremes
+    from: %[1]s.public.bench
+    group_by: [n]
+    measures: {biggest: max(amount), smallest: min(amount), amounts: count_distinct(amount)}
+`
+
+// aggMemory is the aggregation run's memory figure, read from the daemon's log.
+var aggMemory = "not measured"
 
 func (s *servers) config(pgDSN, chDB string) (string, error) {
 	p := filepath.Join(s.dir, chDB+".yaml")
@@ -237,14 +265,25 @@ func insertLSN(ctx context.Context, c *pgx.Conn) (uint64, error) {
 }
 
 // drain measures rows/s draining a backlog written while cdcd was stopped.
-func (s *servers) drain(ctx context.Context, rows int) (float64, int64, error) {
-	pgDSN, chDB, err := s.database(ctx, "bench_drain")
+func (s *servers) drain(ctx context.Context, rows int, name string, aggregations bool) (float64, int64, error) {
+	pgDSN, chDB, err := s.database(ctx, name)
 	if err != nil {
 		return 0, 0, err
 	}
 	cfg, err := s.config(pgDSN, chDB)
 	if err != nil {
 		return 0, 0, err
+	}
+	if aggregations {
+		f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return 0, 0, err
+		}
+		_, err = fmt.Fprintf(f, benchAggregations, chDB)
+		f.Close()
+		if err != nil {
+			return 0, 0, err
+		}
 	}
 	c, err := pgx.Connect(ctx, pgDSN)
 	if err != nil {
@@ -306,7 +345,47 @@ func (s *servers) drain(ctx context.Context, rows int) (float64, int64, error) {
 	}
 	rate := float64(rows) / took.Seconds()
 	fmt.Printf("drained %d rows in %v: %.0f rows/s, peak RSS %d MB\n", rows, took.Round(time.Millisecond), rate, rss>>20)
+	if aggregations {
+		aggMemory = memoryFigure(cfg + ".log")
+		fmt.Printf("aggregation memory: %s\n", aggMemory)
+	}
 	return rate, rss, nil
+}
+
+// memoryFigure reads the daemon's last "aggregation memory" line per aggregation: groups held and
+// bytes per group.
+func memoryFigure(logPath string) string {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return "no log"
+	}
+	last := map[string]string{}
+	var order []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, `msg="aggregation memory"`) {
+			continue
+		}
+		field := func(k string) string {
+			i := strings.Index(line, " "+k+"=")
+			if i < 0 {
+				return "?"
+			}
+			return strings.Fields(line[i+len(k)+2:])[0]
+		}
+		name := field("aggregation")
+		if _, seen := last[name]; !seen {
+			order = append(order, name)
+		}
+		last[name] = fmt.Sprintf("%s: %s groups, %s bytes/group", name, field("groups"), field("bytes_per_group"))
+	}
+	var parts []string
+	for _, n := range order {
+		parts = append(parts, last[n])
+	}
+	if len(parts) == 0 {
+		return "not logged"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // latency writes rate rows/s in 100-row transactions and measures, per transaction, the time from
