@@ -14,7 +14,7 @@ import (
 )
 
 // lagger is implemented by sources that know how far behind the source's end they are (bytes of
-// WAL, for PostgreSQL).
+// WAL for PostgreSQL, of binlog for MySQL/MariaDB).
 type lagger interface{ Lag() uint64 }
 
 // sourceMetrics is what /metrics reports of one source.
@@ -73,7 +73,7 @@ func renderMetrics(sources []sourceMetrics, started time.Time) string {
 			func(s sourceMetrics) (float64, bool) { return float64(s.stats.Restarts.Load()), true }},
 		{"cdcd_offset_version", "Version of the newest stored offset (PostgreSQL: LSN - 1).", "gauge",
 			func(s sourceMetrics) (float64, bool) { return float64(s.stats.Version.Load()), true }},
-		{"cdcd_source_lag_bytes", "How far the acknowledged position is behind the source's end (PostgreSQL WAL bytes).", "gauge",
+		{"cdcd_source_lag_bytes", "How far the acknowledged position is behind the source's end (bytes of PostgreSQL WAL or MySQL binlog; across binlog files, the newest file's bytes).", "gauge",
 			func(s sourceMetrics) (float64, bool) {
 				if l, ok := s.source.(lagger); ok {
 					return float64(l.Lag()), true

@@ -21,8 +21,10 @@ const offsetsUsage = `Usage:
 list shows, for each configured source, the position stored in ClickHouse, the source's current
 position and how far behind the stored one is.
 
-reset moves a source's stored position. POSITION is in the source's own form (PostgreSQL: an LSN
-such as 16/B374D848); "latest" is the source's current position (skipping everything until now);
+reset moves a source's stored position. POSITION is in the source's own form: PostgreSQL, an LSN
+such as 16/B374D848; MariaDB, a GTID position such as 0-1-42 (one GTID per domain, comma-separated);
+MySQL, an executed GTID set such as 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100, the transactions
+already delivered. "latest" is the source's current position (skipping everything until now);
 "snapshot" forgets the position so the next start takes a new snapshot. A position the source can
 no longer serve is refused with the range it can; so is any reset while a daemon runs the source.
 `
