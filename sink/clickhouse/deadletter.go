@@ -9,11 +9,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/cdcd-dev/cdcd/change"
 )
 
 // DeadLettersTable holds rows ClickHouse rejected or cdcd could not complete, with the reason and
-// the position, so nothing is lost and they can be replayed after a fix.
+// the position, so nothing is lost and they can be replayed after a fix (see ListDeadLetters and
+// MarkDeadLetters).
+//
+// A dead letter is identified by the change it holds: (source, table, version, seq, key). The
+// table is a ReplacingMergeTree by status, so writing the same letter again (a batch replayed
+// after a crash) keeps one, and a letter handled by the operator (replayed or discarded) stays
+// handled. Read it with FINAL.
 const DeadLettersTable = "_cdcd_dead_letters"
 
 func createDeadLettersSQL(db string) string {
@@ -23,10 +31,14 @@ func createDeadLettersSQL(db string) string {
   table String,
   op String,
   version UInt64,
+  seq UInt32,
+  key String,
   error String,
   format String,
-  record String
-) ENGINE = MergeTree ORDER BY (source, table, version)`
+  record String,
+  status UInt8,
+  note String
+) ENGINE = ReplacingMergeTree(status) ORDER BY (source, table, version, seq, key)`
 }
 
 // Dead-letter record formats.
@@ -39,13 +51,73 @@ const (
 	FormatJSON = "json"
 )
 
+// DeadLetterStatus says whether a dead letter still waits for the operator.
+type DeadLetterStatus uint8
+
+const (
+	// Dead: the row is not in its table.
+	Dead DeadLetterStatus = 0
+	// Replayed: the row was written to its table after a fix.
+	Replayed DeadLetterStatus = 1
+	// Discarded: the operator, or a later TRUNCATE of the table, made the row moot.
+	Discarded DeadLetterStatus = 2
+)
+
+func (s DeadLetterStatus) String() string {
+	switch s {
+	case Dead:
+		return "dead"
+	case Replayed:
+		return "replayed"
+	case Discarded:
+		return "discarded"
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+// DeadLetterID identifies a dead letter: the change it holds.
+type DeadLetterID struct {
+	Table   string // schema.table in the source
+	Version uint64
+	Seq     uint32
+	Key     string // the row's key values as a JSON array (see DeadLetterKey)
+}
+
+// A DeadLetter is one row of the dead-letter table.
+type DeadLetter struct {
+	DeadLetterID
+	At     time.Time
+	Source string
+	Op     string // insert, update or delete
+	Error  string
+	Format string // FormatAvro or FormatJSON
+	Record []byte
+	Status DeadLetterStatus
+	Note   string // why it was discarded
+}
+
 type deadLetter struct {
-	table   string
-	op      string
-	version uint64
-	err     string
-	format  string
-	record  []byte
+	DeadLetterID
+	op     string
+	err    string
+	format string
+	record []byte
+}
+
+// DeadLetterKey renders a row's key values (the columns of t.Key) as a JSON array, as dead letters
+// record them: exact text for numbers, base64 for bytes.
+func DeadLetterKey(t *change.Table, row []any) string {
+	key := make([]any, len(t.Key))
+	for i, c := range t.Key {
+		if c < len(row) {
+			key[i] = jsonValue(row[c])
+		}
+	}
+	b, err := json.Marshal(key)
+	if err != nil {
+		return fmt.Sprint(key)
+	}
+	return string(b)
 }
 
 // newDeadLetter records a row that cannot be written, with its Avro record when it has one (wire
@@ -56,10 +128,10 @@ func (s *Sink) newDeadLetter(r *pendingRow, cause error, wire []byte) deadLetter
 		op = change.Delete
 	}
 	d := deadLetter{
-		table:   r.schema.ID.SourceName(),
-		op:      op.String(),
-		version: r.version,
-		err:     cause.Error(),
+		DeadLetterID: DeadLetterID{Table: r.schema.ID.SourceName(), Version: r.version, Seq: r.ev.Seq,
+			Key: DeadLetterKey(r.schema, r.vals)},
+		op:  op.String(),
+		err: cause.Error(),
 	}
 	if wire != nil {
 		d.format, d.record = FormatAvro, append([]byte(nil), wire...)
@@ -70,7 +142,6 @@ func (s *Sink) newDeadLetter(r *pendingRow, cause error, wire []byte) deadLetter
 		}
 		d.format, d.record = FormatJSON, rec
 	}
-	s.log.Warn("row sent to the dead-letter table", "table", d.table, "op", d.op, "version", d.version, "error", d.err)
 	return d
 }
 
@@ -122,19 +193,115 @@ func jsonValue(v any) any {
 
 func (s *Sink) writeDeadLetters(ctx context.Context, dead []deadLetter) error {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+QuoteIdent(s.db)+"."+QuoteIdent(DeadLettersTable)+
-		"(at, source, table, op, version, error, format, record)")
+		"(at, source, table, op, version, seq, key, error, format, record, status, note)")
 	if err != nil {
 		return fmt.Errorf("clickhouse: write dead letters: %w", err)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, d := range dead {
-		if err := batch.Append(now, s.source, d.table, d.op, d.version, d.err, d.format, string(d.record)); err != nil {
+		if err := batch.Append(now, s.source, d.Table, d.op, d.Version, d.Seq, d.Key, d.err, d.format, string(d.record),
+			uint8(Dead), ""); err != nil {
 			_ = batch.Abort()
 			return fmt.Errorf("clickhouse: write dead letters: %w", err)
 		}
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("clickhouse: write %d dead letters: %w", len(dead), err)
+	}
+	for _, d := range dead {
+		s.log.Warn("row sent to the dead-letter table", "table", d.Table, "op", d.op, "version", d.Version, "key", d.Key, "error", d.err)
+	}
+	return nil
+}
+
+// discardTruncated marks the table's dead letters older than a TRUNCATE at version as discarded:
+// their rows are gone from the source, so replaying them would bring back deleted rows. It is
+// idempotent, like the TRUNCATE it follows.
+func (s *Sink) discardTruncated(ctx context.Context, id change.TableID, version uint64) error {
+	dl := QuoteIdent(s.db) + "." + QuoteIdent(DeadLettersTable)
+	stmt := "INSERT INTO " + dl + " (at, source, table, op, version, seq, key, error, format, record, status, note) " +
+		"SELECT at, source, table, op, version, seq, key, error, format, record, " + strconv.Itoa(int(Discarded)) + ", " +
+		QuoteString("superseded by a TRUNCATE of the table at version "+strconv.FormatUint(version, 10)) +
+		" FROM " + dl + " FINAL WHERE source = " + QuoteString(s.source) + " AND table = " + QuoteString(id.SourceName()) +
+		" AND version < " + strconv.FormatUint(version, 10) + " AND status = " + strconv.Itoa(int(Dead))
+	if err := s.conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("clickhouse: discard the dead letters of %s before its truncate: %w", id, err)
+	}
+	return nil
+}
+
+// DeadLetterFilter selects dead letters.
+type DeadLetterFilter struct {
+	Source string // "" for all
+	Table  string // schema.table; "" for all
+	// All includes handled (replayed, discarded) letters; otherwise only dead ones.
+	All bool
+	// Limit stops after this many letters (0: no limit).
+	Limit int
+}
+
+// ListDeadLetters calls f for each dead letter in database db that filter selects, in stream order
+// (source, table, version, seq).
+func ListDeadLetters(ctx context.Context, conn driver.Conn, db string, filter DeadLetterFilter, f func(DeadLetter) error) error {
+	q := "SELECT at, source, table, op, version, seq, key, error, format, record, status, note FROM " +
+		QuoteIdent(db) + "." + QuoteIdent(DeadLettersTable) + " FINAL WHERE 1"
+	if filter.Source != "" {
+		q += " AND source = " + QuoteString(filter.Source)
+	}
+	if filter.Table != "" {
+		q += " AND table = " + QuoteString(filter.Table)
+	}
+	if !filter.All {
+		q += " AND status = " + strconv.Itoa(int(Dead))
+	}
+	q += " ORDER BY source, table, version, seq, key"
+	if filter.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(filter.Limit)
+	}
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("clickhouse: read %s.%s: %w", db, DeadLettersTable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d DeadLetter
+		var rec string
+		var status uint8
+		if err := rows.Scan(&d.At, &d.Source, &d.Table, &d.Op, &d.Version, &d.Seq, &d.Key, &d.Error, &d.Format, &rec,
+			&status, &d.Note); err != nil {
+			return fmt.Errorf("clickhouse: read %s.%s: %w", db, DeadLettersTable, err)
+		}
+		d.Record, d.Status = []byte(rec), DeadLetterStatus(status)
+		if err := f(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("clickhouse: read %s.%s: %w", db, DeadLettersTable, err)
+	}
+	return nil
+}
+
+// MarkDeadLetters records letters as handled (status Replayed or Discarded, with note) in database
+// db. Marking again is harmless.
+func MarkDeadLetters(ctx context.Context, conn driver.Conn, db string, letters []DeadLetter, status DeadLetterStatus, note string) error {
+	if len(letters) == 0 {
+		return nil
+	}
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+QuoteIdent(db)+"."+QuoteIdent(DeadLettersTable)+
+		"(at, source, table, op, version, seq, key, error, format, record, status, note)")
+	if err != nil {
+		return fmt.Errorf("clickhouse: mark dead letters %s: %w", status, err)
+	}
+	for _, d := range letters {
+		if err := batch.Append(d.At, d.Source, d.Table, d.Op, d.Version, d.Seq, d.Key, d.Error, d.Format, string(d.Record),
+			uint8(status), note); err != nil {
+			_ = batch.Abort()
+			return fmt.Errorf("clickhouse: mark dead letters %s: %w", status, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("clickhouse: mark %d dead letters %s: %w", len(letters), status, err)
 	}
 	return nil
 }

@@ -126,15 +126,15 @@ func TestNewDeadLetter(t *testing.T) {
 	ev := &change.Event{Op: change.Update, Table: tab, Version: 9}
 	r := &pendingRow{schema: tab, vals: row(int64(1), "x"), version: 9, ev: ev}
 
-	d := s.newDeadLetter(r, errors.New("column \"v\": boom"), nil)
-	if d.table != "n.t" || d.op != "update" || d.version != 9 || d.err != `column "v": boom` || d.format != FormatJSON ||
-		string(d.record) != `{"id":"1","v":"x"}` {
+	ev.Seq = 4
+	if d := s.newDeadLetter(r, errors.New("column \"v\": boom"), nil); d.Table != "n.t" || d.op != "update" || d.Version != 9 ||
+		d.Seq != 4 || d.Key != `["1"]` || d.err != `column "v": boom` || d.format != FormatJSON || string(d.record) != `{"id":"1","v":"x"}` {
 		t.Errorf("newDeadLetter = %+v", d)
 	}
 
 	// With the row's Avro record: the record is kept (copied) in the Confluent wire format.
 	wire := []byte{0, 0, 0, 0, 7, 2}
-	d = s.newDeadLetter(r, errors.New("boom"), wire)
+	d := s.newDeadLetter(r, errors.New("boom"), wire)
 	wire[5] = 9
 	if d.format != FormatAvro || string(d.record) != "\x00\x00\x00\x00\x07\x02" || d.err != "boom" {
 		t.Errorf("newDeadLetter with a record = %+v", d)

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,6 +222,21 @@ func (rt *rowTable) setColumns(cols []ColumnDef) {
 	for t := range rt.layouts {
 		rt.layouts[t] = newLayout(rt, t)
 	}
+}
+
+// reload reads rt's columns from ClickHouse again and reports whether they changed (an operator's
+// ALTER): the builders, layouts and the current-rows view are then rebuilt for them.
+func (s *Sink) reload(ctx context.Context, rt *rowTable) (bool, error) {
+	cols, err := s.columns(ctx, rt.name)
+	if err != nil {
+		return false, err
+	}
+	if slices.Equal(cols, rt.cols) {
+		return false, nil
+	}
+	s.log.Info("the table's columns changed in ClickHouse; writing under the new types", "table", rt.name)
+	rt.setColumns(cols)
+	return true, s.createView(ctx, rt) // a view keeps the column types it was created with
 }
 
 func (s *Sink) columns(ctx context.Context, table string) ([]ColumnDef, error) {

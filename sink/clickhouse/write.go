@@ -19,6 +19,8 @@ type WriteStats struct {
 	DeadLetters int // rows sent to the dead-letter table instead
 	Truncates   int
 	Lookups     int // rows whose unchanged TOAST values were read back from ClickHouse
+	// Dead identifies the rows sent to the dead-letter table.
+	Dead []DeadLetterID
 }
 
 // pendingRow is the last change of one key within a batch.
@@ -38,6 +40,7 @@ type pendingTable struct {
 	rt       *rowTable
 	schema   *change.Table // the newest schema seen
 	truncate bool
+	truncVer uint64 // the version of the last truncate, when truncate
 	rows     []pendingRow
 	index    map[string]int // encoded key -> index in rows
 	inBatch  bool           // the table has changes in the batch being collapsed
@@ -93,10 +96,22 @@ func (s *Sink) Write(ctx context.Context, events []change.Event) (WriteStats, er
 			if err := s.Truncate(ctx, p.schema.ID); err != nil {
 				return st, err
 			}
+			if err := s.discardTruncated(ctx, p.schema.ID, p.truncVer); err != nil {
+				return st, err
+			}
 			st.Truncates++
 		}
 		n, d, err := s.insert(ctx, p)
+		if err != nil || len(d) > 0 {
+			// An operator may have changed the columns (to hold such rows): write under the
+			// types ClickHouse has now.
+			if changed, rerr := s.reload(ctx, p.rt); rerr == nil && changed {
+				n, d, err = s.insert(ctx, p)
+			}
+		}
 		if err != nil {
+			// The next attempt reads the table's columns again: an operator may have changed them.
+			delete(s.tables, p.schema.ID)
 			return st, err
 		}
 		st.Rows += n
@@ -107,6 +122,9 @@ func (s *Sink) Write(ctx context.Context, events []change.Event) (WriteStats, er
 			return st, err
 		}
 		st.DeadLetters = len(dead)
+		for _, d := range dead {
+			st.Dead = append(st.Dead, d.DeadLetterID)
+		}
 	}
 	return st, nil
 }
@@ -131,7 +149,7 @@ func (s *Sink) collapse(events []change.Event) []*pendingTable {
 		}
 		p.schema = ev.Table
 		if ev.Op == change.Truncate {
-			p.truncate = true
+			p.truncate, p.truncVer = true, ev.Version
 			p.rows = p.rows[:0]
 			clear(p.index)
 			continue
