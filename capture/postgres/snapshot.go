@@ -66,9 +66,11 @@ func (s *Source) snapshot(ctx context.Context, name string, cp pglogrepl.LSN, ta
 func (s *Source) copyTable(ctx context.Context, conn *pgconn.PgConn, t *change.Table, info tableInfo, version uint64, e capture.Emitter) (int64, error) {
 	decs := make([]Decoder, len(info.columns))
 	sel := make([]string, len(info.columns))
+	bin := make([]bool, len(info.columns)) // the column comes in binary, not as text
 	for i, c := range info.columns {
 		ty := t.Columns[i].Type
 		binary := HasBinaryDecoder(c.oid, ty)
+		bin[i] = binary
 		dec, err := NewDecoder(c.oid, ty, binary)
 		if err != nil {
 			return 0, change.Terminal(fmt.Errorf("postgres source %q: table %s column %q: %w", s.cfg.Name, info.name, c.name, err))
@@ -113,7 +115,11 @@ func (s *Source) copyTable(ctx context.Context, conn *pgconn.PgConn, t *change.T
 			}
 			v, err := decs[i](f)
 			if err != nil {
-				v = &change.BadValue{Raw: string(f), Err: fmt.Errorf("table %s column %q: %w", info.name, info.columns[i].name, err)}
+				raw := string(f)
+				if bin[i] {
+					raw = fmt.Sprintf("\\x%x", f) // as the stream shows a binary value
+				}
+				v = &change.BadValue{Raw: raw, Err: fmt.Errorf("table %s column %q: %w", info.name, info.columns[i].name, err)}
 			}
 			row[i] = v
 		}

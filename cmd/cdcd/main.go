@@ -23,6 +23,8 @@ Usage:
                                          move a source's stored position (daemon stopped)
   cdcd tail --config FILE --source NAME [--table T] [--limit N]
                                          print live changes as JSON, decoded through the registry
+  cdcd dead-letters list|replay|discard --config FILE [--source NAME] ...
+                                         show rows ClickHouse rejected, replay them after a fix
   cdcd version                           print the version
 
 Every command takes --help. Secrets come from the environment (${VAR} in the file) or files,
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdOffsets(args[1:], stdout, stderr)
 	case "tail":
 		err = cmdTail(args[1:], stdout, stderr)
+	case "dead-letters":
+		err = cmdDeadLetters(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "cdcd", version)
 	case "help", "-h", "--help", "-help":

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -179,6 +180,9 @@ func jsonValue(v any) any {
 	case string, bool:
 		return x
 	case *change.BadValue:
+		if !utf8.ValidString(x.Raw) {
+			return fmt.Sprintf("\\x%x", x.Raw) // bytes that are not text, in PostgreSQL's hex form
+		}
 		return x.Raw
 	}
 	if change.IsUnchanged(v) {
@@ -222,8 +226,8 @@ func (s *Sink) discardTruncated(ctx context.Context, id change.TableID, version 
 	stmt := "INSERT INTO " + dl + " (at, source, table, op, version, seq, key, error, format, record, status, note) " +
 		"SELECT at, source, table, op, version, seq, key, error, format, record, " + strconv.Itoa(int(Discarded)) + ", " +
 		QuoteString("superseded by a TRUNCATE of the table at version "+strconv.FormatUint(version, 10)) +
-		" FROM " + dl + " FINAL WHERE source = " + QuoteString(s.source) + " AND table = " + QuoteString(id.SourceName()) +
-		" AND version < " + strconv.FormatUint(version, 10) + " AND status = " + strconv.Itoa(int(Dead))
+		" FROM (SELECT * FROM " + dl + " FINAL WHERE source = " + QuoteString(s.source) + " AND table = " + QuoteString(id.SourceName()) +
+		" AND version < " + strconv.FormatUint(version, 10) + ") WHERE status = " + strconv.Itoa(int(Dead))
 	if err := s.conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("clickhouse: discard the dead letters of %s before its truncate: %w", id, err)
 	}
@@ -234,25 +238,44 @@ func (s *Sink) discardTruncated(ctx context.Context, id change.TableID, version 
 type DeadLetterFilter struct {
 	Source string // "" for all
 	Table  string // schema.table; "" for all
+	// Version and Key, when set, select the letters of one transaction or one row.
+	Version uint64
+	Key     string
 	// All includes handled (replayed, discarded) letters; otherwise only dead ones.
 	All bool
 	// Limit stops after this many letters (0: no limit).
 	Limit int
+	// After, with Source set, starts after this letter (to read a long list in pages).
+	After *DeadLetterID
 }
 
 // ListDeadLetters calls f for each dead letter in database db that filter selects, in stream order
 // (source, table, version, seq).
 func ListDeadLetters(ctx context.Context, conn driver.Conn, db string, filter DeadLetterFilter, f func(DeadLetter) error) error {
-	q := "SELECT at, source, table, op, version, seq, key, error, format, record, status, note FROM " +
-		QuoteIdent(db) + "." + QuoteIdent(DeadLettersTable) + " FINAL WHERE 1"
+	// Conditions on the sorting key go inside FINAL; the status, which FINAL decides, outside it
+	// (a condition moved to PREWHERE would filter before FINAL picks each letter's latest row).
+	const cols = "at, source, table, op, version, seq, key, error, format, record, status, note"
+	q := "SELECT " + cols + " FROM " + QuoteIdent(db) + "." + QuoteIdent(DeadLettersTable) + " FINAL WHERE 1"
 	if filter.Source != "" {
 		q += " AND source = " + QuoteString(filter.Source)
 	}
 	if filter.Table != "" {
 		q += " AND table = " + QuoteString(filter.Table)
 	}
+	if filter.Version != 0 {
+		q += " AND version = " + strconv.FormatUint(filter.Version, 10)
+	}
+	if filter.Key != "" {
+		q += " AND key = " + QuoteString(filter.Key)
+	}
+	if a := filter.After; a != nil {
+		t, v, sq, k := QuoteString(a.Table), strconv.FormatUint(a.Version, 10), strconv.FormatUint(uint64(a.Seq), 10), QuoteString(a.Key)
+		q += " AND (table > " + t + " OR table = " + t + " AND (version > " + v + " OR version = " + v +
+			" AND (seq > " + sq + " OR seq = " + sq + " AND key > " + k + ")))"
+	}
+	q = "SELECT " + cols + " FROM (" + q + ")"
 	if !filter.All {
-		q += " AND status = " + strconv.Itoa(int(Dead))
+		q += " WHERE status = " + strconv.Itoa(int(Dead))
 	}
 	q += " ORDER BY source, table, version, seq, key"
 	if filter.Limit > 0 {

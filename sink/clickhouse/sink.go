@@ -150,6 +150,9 @@ const (
 	roleNullFlag
 	roleVersion
 	roleDeleted
+	// roleDateText is a source date in a String column (an operator widened a Date column to hold
+	// dates outside its range): written as ClickHouse renders a Date, 2006-01-02.
+	roleDateText
 )
 
 // EnsureTable makes the ClickHouse table and view of t's source table hold t's columns: it creates
@@ -366,6 +369,9 @@ func newLayout(rt *rowTable, t *change.Table) *layout {
 		}
 		if j := t.ColumnIndex(c.Name); j >= 0 {
 			l.src[i] = j
+			if inner, _ := unwrap(c.Type, "Nullable("); inner == "String" && t.Columns[j].Type.Kind == change.Date {
+				l.role[i] = roleDateText
+			}
 			continue
 		}
 		if base, ok := strings.CutSuffix(c.Name, "_is_null"); ok {

@@ -354,8 +354,11 @@ func fromClickHouse(v reflect.Value, t change.Type) (any, error) {
 			return u, nil
 		}
 	case change.Date:
-		if tm, ok := x.(time.Time); ok {
+		switch tm := x.(type) {
+		case time.Time:
 			return time.Date(tm.Year(), tm.Month(), tm.Day(), 0, 0, 0, 0, time.UTC), nil
+		case string: // a Date column an operator widened to String (see roleDateText)
+			return time.Parse(time.DateOnly, tm)
 		}
 	case change.Timestamp, change.TimestampTZ:
 		switch tm := x.(type) {

@@ -330,9 +330,12 @@ func addRow(builders []builder, rt *rowTable, l *layout, r *pendingRow) error {
 				case *change.BadValue:
 					err = v
 				default:
-					if change.IsUnchanged(v) {
+					switch d, isTime := v.(time.Time); {
+					case change.IsUnchanged(v):
 						err = fmt.Errorf("unchanged TOAST value with no earlier image of the row")
-					} else {
+					case isTime && l.role[i] == roleDateText:
+						err = b.add(d.Format(time.DateOnly))
+					default:
 						err = b.add(v)
 					}
 				}
