@@ -91,8 +91,10 @@ func DesiredColumns(t *change.Table, caps Capabilities) ([]ColumnDef, error) {
 }
 
 // CreateTableSQL returns the CREATE TABLE of a row table: the source columns, _version and
-// _is_deleted, ReplacingMergeTree ordered by the key. Servers with IsDeleted let merges drop
-// deleted rows too.
+// _is_deleted, ReplacingMergeTree ordered by the key. Servers with IsDeleted name _is_deleted in the
+// engine, so FINAL itself leaves deleted rows out. Either way merges keep a key's delete row (as
+// ClickHouse does unless an operator enables CLEANUP merges), so a replayed older version of the
+// row never comes back.
 func CreateTableSQL(db, table string, cols []ColumnDef, key []string, caps Capabilities) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (", QuoteIdent(db), QuoteIdent(table))

@@ -40,7 +40,7 @@ func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Min
 type Capabilities struct {
 	Version Version
 	// IsDeleted: ReplacingMergeTree(ver, is_deleted) (23.2+). Without it the _current view
-	// filters _is_deleted itself (it always does; with it, merges also drop deleted rows).
+	// filters _is_deleted itself (it always does; with it, FINAL also leaves deleted rows out).
 	IsDeleted bool
 	// DateTime64: timestamps as DateTime64(6, 'UTC'); otherwise Int64 microseconds. Needs 22.8:
 	// DateTime64 exists since 20.1 but until 22.8 silently clamped values outside 1925..2283.
