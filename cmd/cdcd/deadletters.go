@@ -35,23 +35,8 @@ discard marks the selected dead letters as dealt with; KEY is the letter's key a
 `
 
 func cmdDeadLetters(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, deadLettersUsage)
-		return &exitError{code: 2}
-	}
-	switch args[0] {
-	case "list":
-		return cmdDeadLettersList(args[1:], stdout, stderr)
-	case "replay":
-		return cmdDeadLettersReplay(args[1:], stdout, stderr)
-	case "discard":
-		return cmdDeadLettersDiscard(args[1:], stdout, stderr)
-	case "-h", "--help", "-help", "help":
-		fmt.Fprint(stdout, deadLettersUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, deadLettersUsage)
-	return badInput("unknown dead-letters command %q", args[0])
+	return subcommand("dead-letters", deadLettersUsage, map[string]command{
+		"list": cmdDeadLettersList, "replay": cmdDeadLettersReplay, "discard": cmdDeadLettersDiscard}, args, stdout, stderr)
 }
 
 // deadLettersEnv is a connection to the dead-letter table and the registry of its records.
@@ -64,15 +49,11 @@ type deadLettersEnv struct {
 
 func openDeadLetters(ctx context.Context, cfg *config.Config, stderr io.Writer) (*deadLettersEnv, error) {
 	log := newLogger(cfg, stderr)
-	conn, caps, err := connectClickHouse(ctx, cfg, log)
+	conn, caps, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	db := cfg.ClickHouse.Database
-	if err := clickhouse.EnsureDatabase(ctx, conn, db); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	reg, _, err := registryClient(ctx, cfg, conn, log)
 	if err != nil {
 		conn.Close()
@@ -97,16 +78,22 @@ func addLetterFlags(fs interface {
 	}
 }
 
-// checkSource requires --source to name a configured source (when required, or when given).
-func checkSource(cfg *config.Config, name string, required bool) error {
-	if name == "" {
-		if required {
-			return badInput("--source is required")
-		}
-		return nil
+// open loads the configuration, checks --source when sourceRequired (it must name a configured
+// source) and opens the dead-letter table.
+func (f letterFlags) open(ctx context.Context, sourceRequired bool, stderr io.Writer) (*deadLettersEnv, error) {
+	cfg, err := loadConfig(*f.path)
+	if err != nil {
+		return nil, err
 	}
-	_, err := sourceByName(cfg, name)
-	return err
+	if sourceRequired {
+		if *f.source == "" {
+			return nil, badInput("--source is required")
+		}
+		if _, err := sourceByName(cfg, *f.source); err != nil {
+			return nil, err
+		}
+	}
+	return openDeadLetters(ctx, cfg, stderr)
 }
 
 func signalContext() (context.Context, context.CancelFunc) {
@@ -124,18 +111,14 @@ func cmdDeadLettersList(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 {
 		return badInput("--limit must not be negative")
 	}
-	cfg, err := loadConfig(*f.path)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signalContext()
 	defer stop()
-	env, err := openDeadLetters(ctx, cfg, stderr)
+	// A source no longer configured may still have letters: list accepts any name.
+	env, err := f.open(ctx, false, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	// A source no longer configured may still have letters: list accepts any name.
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	filter := clickhouse.DeadLetterFilter{Source: *f.source, Table: *f.table, All: *all, Limit: *limit}
@@ -151,14 +134,7 @@ func cmdDeadLettersReplay(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	cfg, err := loadConfig(*f.path)
-	if err != nil {
-		return err
-	}
-	if err := checkSource(cfg, *f.source, true); err != nil {
-		return err
-	}
-	env, err := openDeadLetters(ctx, cfg, stderr)
+	env, err := f.open(ctx, true, stderr)
 	if err != nil {
 		return err
 	}
@@ -204,14 +180,7 @@ func cmdDeadLettersDiscard(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	cfg, err := loadConfig(*f.path)
-	if err != nil {
-		return err
-	}
-	if err := checkSource(cfg, *f.source, true); err != nil {
-		return err
-	}
-	env, err := openDeadLetters(ctx, cfg, stderr)
+	env, err := f.open(ctx, true, stderr)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/cdcd-dev/cdcd/config"
 )
@@ -35,6 +37,33 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// command is one CLI command: its arguments after its name, and where it writes.
+type command func(args []string, stdout, stderr io.Writer) error
+
+// subcommand runs the command of group (offsets, dead-letters) that args name: none is bad input
+// with the group's usage, --help prints it.
+func subcommand(group, usage string, cmds map[string]command, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		names := make([]string, 0, len(cmds))
+		for n := range cmds {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return badInput("unknown %s command %q (%s)", group, args[0], strings.Join(names, ", "))
+	}
+	return cmd(args[1:], stdout, stderr)
 }
 
 // loadConfig loads the --config file; a missing flag or a bad file is bad input.

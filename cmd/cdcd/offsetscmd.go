@@ -11,7 +11,6 @@ import (
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
 	"github.com/cdcd-dev/cdcd/offsets"
-	"github.com/cdcd-dev/cdcd/sink/clickhouse"
 )
 
 const offsetsUsage = `Usage:
@@ -30,20 +29,8 @@ no longer serve is refused with the range it can; so is any reset while a daemon
 `
 
 func cmdOffsets(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, offsetsUsage)
-		return &exitError{code: 2}
-	}
-	switch args[0] {
-	case "list":
-		return cmdOffsetsList(args[1:], stdout, stderr)
-	case "reset":
-		return cmdOffsetsReset(args[1:], stdout, stderr)
-	case "-h", "--help", "-help", "help":
-		fmt.Fprint(stdout, offsetsUsage)
-		return nil
-	}
-	return badInput("unknown offsets command %q (list or reset)", args[0])
+	return subcommand("offsets", offsetsUsage, map[string]command{"list": cmdOffsetsList, "reset": cmdOffsetsReset},
+		args, stdout, stderr)
 }
 
 // offsetsEnv is what both offsets commands open.
@@ -60,15 +47,11 @@ func openOffsets(ctx context.Context, path string, stderr io.Writer) (*offsetsEn
 		return nil, err
 	}
 	log := newLogger(cfg, stderr)
-	conn, _, err := connectClickHouse(ctx, cfg, log)
+	conn, _, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	db := cfg.ClickHouse.Database
-	if err := clickhouse.EnsureDatabase(ctx, conn, db); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	store := offsets.NewStore(conn, db)
 	if err := store.Ensure(ctx); err != nil {
 		conn.Close()

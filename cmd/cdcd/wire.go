@@ -56,6 +56,20 @@ func connectClickHouse(ctx context.Context, cfg *config.Config, log *slog.Logger
 	return conn, caps, nil
 }
 
+// openDatabase connects to ClickHouse, for the CLI's commands, and creates the configured
+// database (and cdcd's tables that live in it from the start) when missing.
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (driver.Conn, clickhouse.Capabilities, error) {
+	conn, caps, err := connectClickHouse(ctx, cfg, log)
+	if err != nil {
+		return nil, caps, err
+	}
+	if err := clickhouse.EnsureDatabase(ctx, conn, cfg.ClickHouse.Database); err != nil {
+		conn.Close()
+		return nil, caps, err
+	}
+	return conn, caps, nil
+}
+
 // tableIDs lists every configured table of every source, for the name-collision check.
 func tableIDs(cfg *config.Config) []change.TableID {
 	var ids []change.TableID
