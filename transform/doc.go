@@ -79,12 +79,15 @@
 //	not        = NOT not | "(" predicate ")" | condition
 //	condition  = column ( cmp literal
 //	                    | [NOT] IN "(" literal { "," literal } ")"
-//	                    | IS [NOT] NULL )
+//	                    | IS [NOT] NULL
+//	                    | )                           (a column alone: see below)
 //	cmp        = "=" | "!=" | "<>" | "<" | "<=" | ">" | ">="
 //	literal    = 'string' | [-] number | TRUE | FALSE | NULL
 //	number     = digits [ "." [digits] ] | "." digits        (exact: no floating point)
 //	column     = identifier | "double-quoted identifier"      ("" is a quote inside)
 //
+// A column alone is a condition when it is boolean (true when TRUE) or numeric (true when not 0,
+// as MySQL reads its BOOL, a TINYINT(1)); WHERE paid is paid = TRUE. Other types are a Bind error.
 // Keywords are case-insensitive; a column named like one must be quoted. In strings, two single
 // quotes stand for one. The logic is SQL's three-valued: a comparison with NULL (either side) is unknown,
 // NOT unknown is unknown, and a row passes only when the predicate is true. x NOT IN (1, NULL)

@@ -390,6 +390,27 @@ func bindPredicate(p Predicate, t *change.Table, resolve func(string) (int, erro
 			return nil, fmt.Errorf("where: column %q: %w", t.Columns[i].Name, err)
 		}
 		return &cmpCond{col: i, op: x.Op, lit: lit}, nil
+	case Truth:
+		i, err := resolve(x.Column)
+		if err != nil {
+			return nil, err
+		}
+		ty := t.Columns[i].Type
+		lit, op := Literal{Kind: LitBool, Text: "TRUE"}, OpEq
+		switch ty.Kind {
+		case change.Bool:
+		case change.Int8, change.Int16, change.Int32, change.Int64, change.UInt8, change.UInt16, change.UInt32, change.UInt64,
+			change.Decimal, change.Float32, change.Float64:
+			lit, op = Literal{Kind: LitInt, Text: "0"}, OpNe
+		default:
+			return nil, fmt.Errorf("where: column %q (%s) alone is not a condition: only a boolean or numeric column is; compare it with a value",
+				t.Columns[i].Name, ty.Kind)
+		}
+		b, err := bindLiteral(lit, ty)
+		if err != nil {
+			return nil, fmt.Errorf("where: column %q: %w", t.Columns[i].Name, err)
+		}
+		return &cmpCond{col: i, op: op, lit: b}, nil
 	case In:
 		i, err := resolve(x.Column)
 		if err != nil {

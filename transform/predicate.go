@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Predicate is a parsed where condition: And, Or, Not, Compare, In or IsNull. It holds column
+// Predicate is a parsed where condition: And, Or, Not, Compare, In, IsNull or Truth. It holds column
 // names and literals only; Bind checks it against a table. String renders it in the where
 // language, and parsing that text gives the same Predicate.
 type Predicate interface {
@@ -42,7 +42,12 @@ type IsNull struct {
 	Not    bool
 }
 
+// Truth is a column alone as a condition: a boolean column is Column = TRUE; a numeric one, as
+// MySQL reads it, Column <> 0.
+type Truth struct{ Column string }
+
 func (And) predicate()     {}
+func (Truth) predicate()   {}
 func (Or) predicate()      {}
 func (Not) predicate()     {}
 func (Compare) predicate() {}
@@ -182,6 +187,8 @@ func (p In) String() string {
 	}
 	return quoteIdent(p.Column) + " " + not + "IN (" + strings.Join(vals, ", ") + ")"
 }
+
+func (p Truth) String() string { return quoteIdent(p.Column) }
 
 func (p IsNull) String() string {
 	if p.Not {
@@ -340,6 +347,8 @@ func (p *whereParser) condition() (Predicate, error) {
 			return nil, err
 		}
 		return In{Column: col, Values: vals, Not: not}, nil
+	case t.kind == tEOF || t.kind == tRParen || t.keyword("AND") || t.keyword("OR"):
+		return Truth{Column: col}, nil
 	}
 	return nil, p.unexpected("expected a comparison: =, <>, !=, <, <=, >, >=, IN, NOT IN or IS")
 }
@@ -399,6 +408,8 @@ func columns(p Predicate, dst []string) []string {
 	case In:
 		return append(dst, x.Column)
 	case IsNull:
+		return append(dst, x.Column)
+	case Truth:
 		return append(dst, x.Column)
 	}
 	return dst

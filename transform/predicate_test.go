@@ -49,6 +49,10 @@ func TestParseWhere(t *testing.T) {
 		{"(a = 1 OR b = 2) AND NOT c = 3", And{Or{Compare{"a", OpEq, lit(LitInt, "1")}, Compare{"b", OpEq, lit(LitInt, "2")}}, Not{Compare{"c", OpEq, lit(LitInt, "3")}}}, ""},
 		{"NOT NOT (a IS NULL)", Not{Not{IsNull{"a", false}}}, "NOT NOT a IS NULL"},
 		{"NOT (a = 1 AND b = 2)", Not{And{Compare{"a", OpEq, lit(LitInt, "1")}, Compare{"b", OpEq, lit(LitInt, "2")}}}, ""},
+		{"paid", Truth{"paid"}, ""},
+		{`"select"`, Truth{"select"}, "select"},
+		{`"true" OR "and"`, Or{Truth{"true"}, Truth{"and"}}, ""},
+		{"NOT paid AND (a = 1 OR b)", And{Not{Truth{"paid"}}, Or{Compare{"a", OpEq, lit(LitInt, "1")}, Truth{"b"}}}, ""},
 	} {
 		got, err := ParseWhere(tc.in)
 		if err != nil {
@@ -76,7 +80,7 @@ func TestParseWhereErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"account_id = AND x", `unexpected "AND" at 14: expected a value`},
 		{"", `unexpected end of input at 1: expected a column`},
-		{"a", `unexpected end of input at 2: expected a comparison: =, <>, !=, <, <=, >, >=, IN, NOT IN or IS`},
+		{"a b", `unexpected "b" at 3: expected a comparison: =, <>, !=, <, <=, >, >=, IN, NOT IN or IS`},
 		{"a =", `unexpected end of input at 4: expected a value`},
 		{"a = b", `unexpected "b" at 5: expected a value`},
 		{"a = 1 b = 2", `unexpected "b" at 7: expected AND, OR or the end`},
@@ -148,6 +152,16 @@ func TestWhereEval(t *testing.T) {
 		{change.Type{Kind: change.Bytes}, "c = 'ab'", []byte("ab"), tTrue},
 		{change.Type{Kind: change.Bool}, "c = TRUE", true, tTrue},
 		{change.Type{Kind: change.Bool}, "c > FALSE", true, tTrue},
+		// A column alone: a boolean is true when TRUE, a number (as MySQL reads it) when not 0.
+		{change.Type{Kind: change.Bool}, "c", true, tTrue},
+		{change.Type{Kind: change.Bool}, "c", false, tFalse},
+		{change.Type{Kind: change.Bool}, "NOT c", nil, tUnknown},
+		{change.Type{Kind: change.Int8}, "c", int64(1), tTrue},
+		{change.Type{Kind: change.Int8}, "c", int64(-3), tTrue},
+		{change.Type{Kind: change.Int8}, "NOT c", int64(0), tTrue},
+		{change.Type{Kind: change.UInt64}, "c", uint64(math.MaxUint64), tTrue},
+		{change.Type{Kind: change.Decimal, Precision: 5, Scale: 2}, "c", decimal.RequireFromString("0.00"), tFalse},
+		{change.Type{Kind: change.Float64}, "c", 0.5, tTrue},
 		{change.Type{Kind: change.Date}, "c = '2024-01-02'", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), tTrue},
 		{change.Type{Kind: change.Date}, "c < '2024-01-02 00:00:01'", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), tTrue},
 		{change.Type{Kind: change.TimestampTZ}, "c >= '2024-01-02 10:00:00.000001'", time.Date(2024, 1, 2, 10, 0, 0, 1000, time.UTC), tTrue},
@@ -206,6 +220,7 @@ func TestWhereBindErrors(t *testing.T) {
 		{change.Type{Kind: change.Time}, "c > '25:00'", `where: column "c": the string '25:00' is not a time of day: use 'HH:MM:SS[.ffffff]'`},
 		{change.Type{Kind: change.UUID}, "c = 'x'", `where: column "c": the string 'x' is not a UUID`},
 		{change.Type{Kind: change.Array, Elem: &change.Type{Kind: change.Int64}}, "c = 1", `where: column "c": a int64[] column cannot be compared`},
+		{change.Type{Kind: change.String}, "c", `where: column "c" (string) alone is not a condition: only a boolean or numeric column is; compare it with a value`},
 	} {
 		tbl := &change.Table{Columns: []change.Column{{Name: "c", Type: tc.typ}}}
 		p, err := ParseWhere(tc.where)

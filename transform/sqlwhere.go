@@ -110,7 +110,11 @@ func (t *translator) where(e ast.ExprNode) (Predicate, error) {
 	case *ast.PatternLikeOrIlikeExpr:
 		return nil, t.errNode(e, "LIKE is not supported")
 	case *ast.ColumnNameExpr:
-		return nil, t.errNode(e, "a column alone is not a condition: write %s = TRUE", x.Name.Name.O)
+		col, err := t.whereColumn(x)
+		if err != nil {
+			return nil, err
+		}
+		return Truth{Column: col}, nil
 	}
 	return nil, t.errNode(e, "unsupported expression in WHERE: use comparisons, IN, IS NULL, BETWEEN, AND, OR, NOT")
 }
