@@ -49,7 +49,7 @@ func NewStore(conn driver.Conn, db string) *Store {
 	return &Store{conn: conn, db: db, last: map[string]Offset{}}
 }
 
-// Ensure creates the offsets and leases tables when missing.
+// Ensure creates the offsets, leases and table snapshots tables when missing.
 func (s *Store) Ensure(ctx context.Context) error {
 	q := clickhouse.QuoteIdent
 	stmts := []string{
@@ -64,6 +64,9 @@ func (s *Store) Ensure(ctx context.Context) error {
 		if err := s.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("offsets: create tables in %s: %w", s.db, err)
 		}
+	}
+	if err := s.ensureSnapshots(ctx); err != nil {
+		return fmt.Errorf("offsets: create tables in %s: %w", s.db, err)
 	}
 	return nil
 }

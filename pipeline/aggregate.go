@@ -22,8 +22,9 @@ import (
 // Each aggregate table holds a marker row (empty _group) with the aggregation's definition
 // fingerprint and the horizon its state was built from. An aggregation without one is new: when the
 // source already streams, it is backfilled from the source table's ClickHouse rows (which reflect
-// the source up to their newest _version, the horizon); when the source is fresh, the snapshot
-// feeds it. A changed definition rebuilds the table the same way.
+// the source up to their newest _version, the horizon); when a snapshot of its table is coming
+// (the source is fresh, or the table was just added to it), the snapshot feeds it. A changed
+// definition rebuilds the table the same way.
 type aggStage struct {
 	sink  *clickhouse.Sink
 	log   *slog.Logger
@@ -109,8 +110,8 @@ func fingerprint(spec *transform.Spec) []byte {
 
 // schemas binds the aggregations of the batch's announced tables, creating or evolving their
 // ClickHouse tables, and initialises new ones (backfill). Idempotent: the writer retries it.
-func (s *aggStage) schemas(ctx context.Context, tables []*change.Table) error {
-	for _, t := range tables {
+func (s *aggStage) schemas(ctx context.Context, batch *Batch) error {
+	for _, t := range batch.Schemas {
 		for _, st := range s.aggs {
 			if st.spec.From != t.ID || st.bound == t {
 				continue
@@ -131,7 +132,7 @@ func (s *aggStage) schemas(ctx context.Context, tables []*change.Table) error {
 			}
 			st.bound = t
 			if st.init {
-				if err := s.initialise(ctx, st, t); err != nil {
+				if err := s.initialise(ctx, st, t, snapshotStarts(batch, t.ID)); err != nil {
 					return err
 				}
 			}
@@ -140,11 +141,23 @@ func (s *aggStage) schemas(ctx context.Context, tables []*change.Table) error {
 	return nil
 }
 
-// initialise gives a new aggregation its starting state and marker: empty when the snapshot is
-// yet to come, else the source table's current rows as ClickHouse holds them.
-func (s *aggStage) initialise(ctx context.Context, st *aggState, t *change.Table) error {
+// snapshotStarts reports whether the batch starts a snapshot of the table: its snapshot truncate,
+// which a snapshot emits with the table's schema, before any of its rows.
+func snapshotStarts(batch *Batch, id change.TableID) bool {
+	for i := range batch.Events {
+		if ev := &batch.Events[i]; ev.Op == change.Truncate && ev.Snapshot && ev.Table.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// initialise gives a new aggregation its starting state and marker: empty when the snapshot of its
+// table is yet to come (fed), else the source table's current rows as ClickHouse holds them. (A
+// backfill while a snapshot is being written would read part of it.)
+func (s *aggStage) initialise(ctx context.Context, st *aggState, t *change.Table, fed bool) error {
 	var horizon uint64
-	if !s.fresh {
+	if !s.fresh && !fed {
 		var err error
 		if horizon, err = s.sink.NewestVersion(ctx, t); err != nil {
 			return err

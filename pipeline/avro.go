@@ -166,6 +166,26 @@ func (a *avroStage) Commit(ctx context.Context, pos change.Position) error {
 	return a.next.Commit(ctx, a.held)
 }
 
+// Snapshotted passes on the snapshots of tables that are not halted: a halted table's rows were
+// not written, so its snapshot must be taken again.
+func (a *avroStage) Snapshotted(ctx context.Context, tables []change.TableID, version uint64) error {
+	if len(a.halted) > 0 {
+		a.mu.RLock()
+		var kept []change.TableID
+		for _, t := range tables {
+			if _, halted := a.halted[t]; !halted {
+				kept = append(kept, t)
+			}
+		}
+		a.mu.RUnlock()
+		tables = kept
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	return a.next.Snapshotted(ctx, tables, version)
+}
+
 func (a *avroStage) Idle(ctx context.Context, pos change.Position) error {
 	if len(a.halted) == 0 {
 		a.held = pos

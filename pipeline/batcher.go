@@ -13,6 +13,9 @@ type Batch struct {
 	Events []change.Event
 	// Schemas announced in the batch, in order, before the events that use them.
 	Schemas []*change.Table
+	// Snapshots are the table snapshots the batch completes (capture.Emitter.Snapshotted): to be
+	// recorded once its rows are written.
+	Snapshots []TableSnapshot
 	// checkpoint is the position of the last transaction the batch completes, if any. Events after
 	// it (the start of a transaction too large for one batch) are written but not covered.
 	checkpoint *change.Position
@@ -27,6 +30,12 @@ func (b *Batch) Checkpoint() (change.Position, bool) {
 		return change.Position{}, false
 	}
 	return *b.checkpoint, true
+}
+
+// TableSnapshot is one table's completed snapshot and the version it was taken at.
+type TableSnapshot struct {
+	Table   change.TableID
+	Version uint64
 }
 
 // Limits bound a batch.
@@ -50,6 +59,7 @@ type batcher struct {
 	cur       *Batch
 	commitIdx int // events of cur covered by cur.checkpoint
 	schemaIdx int // schemas of cur announced before commitIdx
+	snapIdx   int // snapshots of cur completed before commitIdx
 	inTxn     bool
 	txnEvents int // events of the open transaction, including any already sealed
 	lastSent  time.Time
@@ -128,10 +138,10 @@ func (b *batcher) Commit(ctx context.Context, pos change.Position) error {
 	b.txnEvents = 0
 	if pos.Version <= b.lastCkpt.Version {
 		// A replayed transaction already covered by the stored offset.
-		b.commitIdx, b.schemaIdx = len(b.cur.Events), len(b.cur.Schemas)
+		b.commitIdx, b.schemaIdx, b.snapIdx = len(b.cur.Events), len(b.cur.Schemas), len(b.cur.Snapshots)
 		return nil
 	}
-	if had == 0 && len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 {
+	if had == 0 && len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 && len(b.cur.Snapshots) == 0 {
 		// A transaction with nothing for us: advance like an idle stream.
 		return b.advanceLocked(ctx, pos)
 	}
@@ -140,8 +150,23 @@ func (b *batcher) Commit(ctx context.Context, pos change.Position) error {
 	}
 	p := pos
 	b.cur.checkpoint = &p
-	b.commitIdx, b.schemaIdx = len(b.cur.Events), len(b.cur.Schemas)
+	b.commitIdx, b.schemaIdx, b.snapIdx = len(b.cur.Events), len(b.cur.Schemas), len(b.cur.Snapshots)
 	return b.maybeSealLocked(ctx)
+}
+
+func (b *batcher) Snapshotted(ctx context.Context, tables []change.TableID, version uint64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 && len(b.cur.Snapshots) == 0 {
+		b.cur.born = time.Now()
+	}
+	for _, t := range tables {
+		b.cur.Snapshots = append(b.cur.Snapshots, TableSnapshot{Table: t, Version: version})
+	}
+	if !b.inTxn {
+		b.snapIdx = len(b.cur.Snapshots) // not part of a transaction: complete now
+	}
+	return nil
 }
 
 func (b *batcher) Idle(ctx context.Context, pos change.Position) error {
@@ -159,13 +184,13 @@ func (b *batcher) advanceLocked(ctx context.Context, pos change.Position) error 
 	if pos.Version <= b.lastCkpt.Version || (b.cur.checkpoint != nil && pos.Version <= b.cur.checkpoint.Version) {
 		return nil
 	}
-	empty := len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0
+	empty := len(b.cur.Events) == 0 && len(b.cur.Schemas) == 0 && len(b.cur.Snapshots) == 0
 	if empty && time.Since(b.lastSent) < b.limits.Heartbeat {
 		return nil
 	}
 	p := pos
 	b.cur.checkpoint = &p
-	b.commitIdx, b.schemaIdx = len(b.cur.Events), len(b.cur.Schemas)
+	b.commitIdx, b.schemaIdx, b.snapIdx = len(b.cur.Events), len(b.cur.Schemas), len(b.cur.Snapshots)
 	if empty {
 		b.cur.born = time.Now().Add(-b.limits.Interval)
 	}
@@ -181,7 +206,7 @@ func (b *batcher) maybeSealLocked(ctx context.Context) error {
 	// Schemas announced between transactions are due on their own too, so their tables are
 	// created and checked at start rather than with the first change.
 	schemasOnly := !b.inTxn && len(b.cur.Events) == 0 && len(b.cur.Schemas) > 0
-	due := (b.cur.checkpoint != nil || b.commitIdx > 0 || schemasOnly) && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
+	due := (b.cur.checkpoint != nil || b.commitIdx > 0 || b.snapIdx > 0 || schemasOnly) && time.Since(b.cur.born) >= b.limits.Interval && len(b.out) == 0
 	if full || due {
 		ns := b.schemaIdx
 		if schemasOnly {
@@ -207,7 +232,7 @@ func (b *batcher) tick(ctx context.Context) error {
 // the next batch. With wait it blocks until the writer has room; otherwise it seals only when the
 // writer's queue is empty.
 func (b *batcher) sealLocked(ctx context.Context, n, ns int, wait bool) error {
-	if n == 0 && ns == 0 && b.cur.checkpoint == nil {
+	if n == 0 && ns == 0 && b.snapIdx == 0 && b.cur.checkpoint == nil {
 		return nil
 	}
 	if !wait && len(b.out) > 0 {
@@ -227,8 +252,13 @@ func (b *batcher) sealLocked(ctx context.Context, n, ns int, wait bool) error {
 		rest.Schemas = append(rest.Schemas, sealed.Schemas[ns:]...)
 		sealed.Schemas = sealed.Schemas[:ns:ns]
 	}
+	// Snapshots still inside the open transaction wait for its commit.
+	if k := b.snapIdx; k < len(sealed.Snapshots) {
+		rest.Snapshots = append(rest.Snapshots, sealed.Snapshots[k:]...)
+		sealed.Snapshots = sealed.Snapshots[:k:k]
+	}
 	b.cur = rest
-	b.commitIdx, b.schemaIdx = 0, 0
+	b.commitIdx, b.schemaIdx, b.snapIdx = 0, 0, 0
 	if sealed.checkpoint != nil {
 		b.lastCkpt = *sealed.checkpoint
 	}
@@ -267,7 +297,7 @@ func (b *batcher) close(ctx context.Context) {
 		}
 		b.carry = nil
 	}
-	if b.commitIdx > 0 || b.cur.checkpoint != nil {
+	if b.commitIdx > 0 || b.snapIdx > 0 || b.cur.checkpoint != nil {
 		_ = b.sealLocked(ctx, b.commitIdx, b.schemaIdx, true)
 	}
 	close(b.out)

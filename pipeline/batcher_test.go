@@ -592,3 +592,94 @@ func TestBatcherConcurrent(t *testing.T) {
 	}
 	t.Logf("%d events in %d batches, last checkpoint %d", len(got), batches, last)
 }
+
+// TestBatcherSnapshots: a completed table snapshot travels with the batch that holds the
+// snapshot's last rows, never with an earlier part of it, and with no checkpoint of its own when
+// the snapshot does not move the offset; one reported outside a transaction is due by itself.
+func TestBatcherSnapshots(t *testing.T) {
+	ctx := t.Context()
+	snapB := []TableSnapshot{{Table: tabB.ID, Version: 9}}
+	seal := func(b *batcher) *Batch {
+		t.Helper()
+		if err := b.tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-b.out:
+			return got
+		default:
+			t.Fatal("nothing sealed")
+			return nil
+		}
+	}
+	check := func(got *Batch, wantIDs []int64, ckpt uint64, snaps []TableSnapshot) {
+		t.Helper()
+		p, ok := got.Checkpoint()
+		if !reflect.DeepEqual(ids(got), wantIDs) || ok != (ckpt != 0) || p.Version != ckpt || !reflect.DeepEqual(got.Snapshots, snaps) {
+			t.Fatalf("sealed %s snapshots %v; want ids %v checkpoint %d snapshots %v", describe(got), got.Snapshots, wantIDs, ckpt, snaps)
+		}
+	}
+	limits := Limits{Rows: 2, Bytes: 1 << 30, Heartbeat: time.Hour}
+
+	// A table added to a source that has stored offset 5: its snapshot (version 9) is closed by a
+	// commit at the stored offset, which moves nothing.
+	b := newBatcher(limits, pos(5))
+	for _, err := range []error{b.Change(ctx, ev(9, 1)), b.Change(ctx, ev(9, 2))} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(<-b.out, []int64{1, 2}, 0, nil) // a full batch, mid-snapshot: no snapshot yet
+	if err := b.Change(ctx, ev(9, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Snapshotted(ctx, []change.TableID{tabB.ID}, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-b.out:
+		t.Fatalf("sealed %s before the snapshot's commit", describe(got))
+	default:
+	}
+	if err := b.Commit(ctx, pos(5)); err != nil {
+		t.Fatal(err)
+	}
+	check(seal(b), []int64{3}, 0, snapB)
+
+	// The source's first snapshot: reported with its checkpoint.
+	b = newBatcher(limits, change.Position{})
+	if err := b.Change(ctx, ev(9, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Snapshotted(ctx, []change.TableID{tabB.ID}, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, pos(9)); err != nil {
+		t.Fatal(err)
+	}
+	check(seal(b), []int64{1}, 9, snapB)
+
+	// Reported between transactions (an offset that predates the records): due on its own.
+	b = newBatcher(limits, pos(5))
+	if err := b.Snapshotted(ctx, []change.TableID{tabB.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	check(seal(b), []int64{}, 0, []TableSnapshot{{Table: tabB.ID, Version: 0}})
+
+	// close seals a completed snapshot; one whose transaction is still open is dropped with it.
+	b = newBatcher(limits, pos(5))
+	if err := b.Snapshotted(ctx, []change.TableID{tabB.ID}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Change(ctx, ev(9, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Snapshotted(ctx, []change.TableID{tabA.ID}, 9); err != nil {
+		t.Fatal(err)
+	}
+	b.close(ctx)
+	check(<-b.out, []int64{}, 0, []TableSnapshot{{Table: tabB.ID, Version: 0}})
+}

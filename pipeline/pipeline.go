@@ -103,6 +103,10 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	snapshotted, err := cfg.Offsets.Snapshots(ctx, cfg.Name)
+	if err != nil {
+		return err
+	}
 	var aggs *aggStage
 	if len(cfg.Aggregations) > 0 {
 		if aggs, err = newAggStage(ctx, cfg.Sink, cfg.Aggregations, from.Position, log); err != nil {
@@ -129,7 +133,7 @@ func runOnce(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer cancelSrc()
 	var g errgroup.Group
 	g.Go(func() error {
-		err := cfg.Source.Run(srcCtx, from.Position, e)
+		err := cfg.Source.Run(srcCtx, capture.Start{Position: from.Position, Tables: snapshotted}, e)
 		stopped := srcCtx.Err() != nil // by shutdown or by the writer's failure, which it reports
 		cancelSrc()
 		b.close(wctx)
@@ -175,7 +179,7 @@ func write(ctx context.Context, cfg Config, log *slog.Logger, b *batcher, aggs *
 			return err
 		}
 		if aggs != nil {
-			if err := retry(ctx, log, "prepare aggregations", batch.born, func() error { return aggs.schemas(ctx, batch.Schemas) }); err != nil {
+			if err := retry(ctx, log, "prepare aggregations", batch.born, func() error { return aggs.schemas(ctx, batch) }); err != nil {
 				return err
 			}
 			if err := aggs.apply(batch); err != nil {
@@ -187,6 +191,18 @@ func write(ctx context.Context, cfg Config, log *slog.Logger, b *batcher, aggs *
 			if time.Since(lastStats) > time.Minute {
 				aggs.logStats()
 				lastStats = time.Now()
+			}
+		}
+		if len(batch.Snapshots) > 0 {
+			// After the snapshot's rows (and aggregates), before the offset that covers them.
+			tables := make(map[change.TableID]uint64, len(batch.Snapshots))
+			for _, ts := range batch.Snapshots {
+				tables[ts.Table] = ts.Version
+			}
+			if err := retry(ctx, log, "record table snapshots", batch.born, func() error {
+				return cfg.Offsets.RecordSnapshots(ctx, cfg.Name, tables)
+			}); err != nil {
+				return err
 			}
 		}
 		pos, ok := batch.Checkpoint()

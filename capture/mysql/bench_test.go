@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdcd-dev/cdcd/capture"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
@@ -25,6 +26,9 @@ func (c *counter) Commit(_ context.Context, p change.Position) error {
 	return nil
 }
 func (c *counter) Idle(context.Context, change.Position) error { return nil }
+func (c *counter) Snapshotted(context.Context, []change.TableID, uint64) error {
+	return nil
+}
 
 // BenchmarkMariaDBStream measures the capture alone: binlog rows of the bench table (bigint,
 // int, decimal(12,2), varchar, timestamp(6), 100-byte varchar) to change events, per row.
@@ -48,7 +52,7 @@ func BenchmarkMariaDBStream(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		t0 := time.Now()
-		go func() { done <- src.Run(ctx, change.Position{Token: from}, c) }()
+		go func() { done <- src.Run(ctx, capture.Start{Position: change.Position{Token: from}}, c) }()
 		for c.changes.Load() < int64(rows) {
 			time.Sleep(time.Millisecond)
 		}

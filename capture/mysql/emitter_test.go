@@ -51,6 +51,13 @@ func (r *recorder) Idle(_ context.Context, p change.Position) error {
 	return nil
 }
 
+func (r *recorder) Snapshotted(_ context.Context, tables []change.TableID, version uint64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.order = append(r.order, "snapshotted")
+	return nil
+}
+
 // snapshot returns copies of what was recorded.
 func (r *recorder) snapshot() ([]*change.Table, []change.Event, []change.Position) {
 	r.mu.Lock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/cdcd-dev/cdcd/capture"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
@@ -119,7 +120,7 @@ func testRoundTrip(t *testing.T, metadata string) {
 	rec := &recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, change.Position{}, rec) }()
+	go func() { done <- src.Run(ctx, capture.Start{}, rec) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil && err != context.Canceled {

@@ -137,9 +137,9 @@ func unblockOnDone(ctx context.Context, c *client.Conn) func() bool {
 }
 
 // Run snapshots (when no offset is stored and the source is configured to) and streams.
-func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitter) error {
+func (s *Source) Run(ctx context.Context, begin capture.Start, e capture.Emitter) error {
 	announced := map[TableName]*change.Table{}
-	srv, start, defs, err := s.prepare(ctx, from, e, announced)
+	srv, start, defs, err := s.prepare(ctx, begin.Position, e, announced)
 	if err != nil {
 		return ctxErr(ctx, err)
 	}

@@ -15,11 +15,14 @@ import (
 	"github.com/cdcd-dev/cdcd/change"
 )
 
-// snapshot copies every captured table in the slot's exported snapshot, so the rows are exactly
-// those of the slot's consistent point and streaming from it loses and repeats nothing. It first
-// emits a truncate of each table, which clears anything an interrupted earlier snapshot left, and
-// ends with a commit at the consistent point.
-func (s *Source) snapshot(ctx context.Context, name string, cp pglogrepl.LSN, tables map[uint32]*change.Table, infos []tableInfo, e capture.Emitter) error {
+// snapshot copies the tables of infos in a slot's exported snapshot, so the rows are exactly those
+// of the slot's consistent point and streaming from it loses and repeats nothing. It first emits a
+// truncate of each table, which clears anything an interrupted earlier snapshot left; its rows and
+// truncates carry the consistent point's checkpoint version. It ends by reporting the tables
+// snapshotted and a commit at commitAt: the consistent point for the source's first snapshot, the
+// stored offset (which the snapshot does not move) for tables added later.
+func (s *Source) snapshot(ctx context.Context, name string, cp pglogrepl.LSN, tables map[uint32]*change.Table, infos []tableInfo,
+	e capture.Emitter, commitAt change.Position) error {
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return err
@@ -53,7 +56,14 @@ func (s *Source) snapshot(ctx context.Context, name string, cp pglogrepl.LSN, ta
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("postgres source %q: snapshot: %w", s.cfg.Name, err)
 	}
-	if err := e.Commit(ctx, checkpoint(cp)); err != nil {
+	ids := make([]change.TableID, len(infos))
+	for i, info := range infos {
+		ids[i] = tables[info.oid].ID
+	}
+	if err := e.Snapshotted(ctx, ids, version); err != nil {
+		return err
+	}
+	if err := e.Commit(ctx, commitAt); err != nil {
 		return err
 	}
 	s.log.Info("snapshot read", "tables", len(infos), "rows", total, "took", time.Since(started).Round(time.Millisecond),

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,8 +143,11 @@ func (s *Source) replicationConnect(ctx context.Context) (*pgconn.PgConn, error)
 	return conn, nil
 }
 
-// Run snapshots (when no offset is stored and the source is configured to) and streams.
-func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitter) error {
+// Run snapshots (when no offset is stored and the source is configured to) and streams. With a
+// stored offset, tables ClickHouse has no snapshot of (added to a running source) are snapshotted
+// on their own first.
+func (s *Source) Run(ctx context.Context, begin capture.Start, e capture.Emitter) error {
+	from := begin.Position
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return err
@@ -157,9 +161,9 @@ func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitte
 	if err != nil {
 		return err
 	}
-	if len(added) > 0 && !from.IsZero() {
-		s.log.Warn("tables were added to the publication of a running source: their changes stream from now on, but rows they held before are not copied; "+
-			"to copy them, re-snapshot the source (cdcd offsets reset --to snapshot)", "tables", fmt.Sprint(added))
+	if len(added) > 0 && !from.IsZero() && !s.cfg.Snapshot {
+		s.log.Warn("tables were added to the publication of a running source with snapshot: never: their changes stream from now on, "+
+			"but rows they held before are not copied", "tables", fmt.Sprint(added))
 	}
 	types := &typeCatalog{conn: conn, cache: map[uint32]TypeInfo{}}
 	tables, err := s.catalogTables(ctx, infos, types)
@@ -183,6 +187,7 @@ func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitte
 	defer rc.Close(context.Background())
 
 	var start pglogrepl.LSN
+	var floors map[TableName]uint64
 	switch {
 	case s.cfg.Temporary:
 		res, err := pglogrepl.CreateReplicationSlot(ctx, rc, s.cfg.Slot, "pgoutput",
@@ -213,7 +218,7 @@ func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitte
 			return fmt.Errorf("postgres source %q: slot consistent point %q: %w", s.cfg.Name, res.ConsistentPoint, err)
 		}
 		s.log.Info("created replication slot", "slot", s.cfg.Slot, "consistent_point", start.String())
-		if err := s.snapshot(ctx, res.SnapshotName, start, tables, infos, e); err != nil {
+		if err := s.snapshot(ctx, res.SnapshotName, start, tables, infos, e, checkpoint(start)); err != nil {
 			return err
 		}
 	case from.IsZero():
@@ -243,9 +248,80 @@ func (s *Source) Run(ctx context.Context, from change.Position, e capture.Emitte
 				"Re-snapshot with `cdcd offsets reset --source %s --to snapshot`, or accept the gap with `--to %s`",
 				s.cfg.Name, start, s.cfg.Slot, slot.ConfirmedLSN, s.cfg.Name, slot.ConfirmedLSN))
 		}
+		if floors, err = s.catchUp(ctx, begin, infos, tables, e); err != nil {
+			return err
+		}
 	}
 	s.confirmed.Store(uint64(start))
-	return s.stream(ctx, conn, rc, start, binary, tables, types, e)
+	return s.stream(ctx, conn, rc, start, binary, tables, types, floors, e)
+}
+
+// catchUp snapshots, each on its own, the captured tables ClickHouse holds no snapshot of (tables
+// added to a running source), in the exported snapshot of a temporary replication slot, while the
+// stored offset stays where it is. It returns, for the stream, the version of every table snapshot
+// newer than the offset: the stream drops a table's changes at or below it, which its snapshot
+// already holds, so nothing is applied twice (aggregations included).
+func (s *Source) catchUp(ctx context.Context, begin capture.Start, infos []tableInfo, tables map[uint32]*change.Table,
+	e capture.Emitter) (map[TableName]uint64, error) {
+	from := begin.Position
+	floors := map[TableName]uint64{}
+	for id, v := range begin.Tables {
+		if v > from.Version {
+			floors[TableName{Schema: id.Namespace, Name: id.Name}] = v
+		}
+	}
+	if !s.cfg.Snapshot {
+		return floors, nil
+	}
+	if begin.Tables == nil {
+		// An offset stored before cdcd recorded table snapshots: its tables were snapshotted then.
+		ids := make([]change.TableID, 0, len(infos))
+		for _, info := range infos {
+			ids = append(ids, tables[info.oid].ID)
+		}
+		return floors, e.Snapshotted(ctx, ids, 0)
+	}
+	var missing []tableInfo
+	var names []string
+	for _, info := range infos {
+		if _, ok := begin.Tables[tables[info.oid].ID]; !ok {
+			missing = append(missing, info)
+			names = append(names, info.name.String())
+		}
+	}
+	if len(missing) == 0 {
+		return floors, nil
+	}
+	rc, err := s.replicationConnect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close(context.Background())
+	slot := s.cfg.Slot
+	if len(slot) > 59 {
+		slot = slot[:59]
+	}
+	slot += "_add"
+	res, err := pglogrepl.CreateReplicationSlot(ctx, rc, slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication, SnapshotAction: "EXPORT_SNAPSHOT"})
+	if err != nil {
+		return nil, fmt.Errorf("postgres source %q: snapshot of tables new to the source (%s): create temporary replication slot %q "+
+			"(it needs one free slot, max_replication_slots, and one WAL sender, max_wal_senders): %w",
+			s.cfg.Name, strings.Join(names, ", "), slot, err)
+	}
+	cp, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return nil, fmt.Errorf("postgres source %q: slot consistent point %q: %w", s.cfg.Name, res.ConsistentPoint, err)
+	}
+	s.log.Info("snapshotting tables new to the source while the others stream", "tables", strings.Join(names, ", "),
+		"consistent_point", cp.String(), "offset", from.Token)
+	if err := s.snapshot(ctx, res.SnapshotName, cp, tables, missing, e, from); err != nil {
+		return nil, err
+	}
+	for _, info := range missing {
+		floors[info.name] = checkpoint(cp).Version
+	}
+	return floors, nil
 }
 
 // catalogTables builds the schemas of the captured tables from the catalog, as the snapshot reads

@@ -24,13 +24,16 @@ type relation struct {
 	oids     []uint32
 	text     []Decoder // per column, for 't' values
 	binary   []Decoder // per column, for 'b' values (nil entries: no binary decoder)
+	// floor is the version of a snapshot of the table taken after the stream's start: its
+	// changes at or below it are in that snapshot, and dropped. 0 for none.
+	floor uint64
 }
 
 // stream runs START_REPLICATION from start and turns pgoutput messages into events. It reads on
 // this goroutine only; a second goroutine sends standby status on a timer (and when Ack or the
 // server asks), so a blocked pipeline never lets wal_sender_timeout end the connection.
 func (s *Source) stream(ctx context.Context, conn *pgx.Conn, rc *pgconn.PgConn, start pglogrepl.LSN, binary bool,
-	tables map[uint32]*change.Table, types *typeCatalog, e capture.Emitter) error {
+	tables map[uint32]*change.Table, types *typeCatalog, floors map[TableName]uint64, e capture.Emitter) error {
 	args := []string{"proto_version '1'", "publication_names " + quoteLiteral(s.cfg.Publication)}
 	if binary {
 		args = append(args, "binary 'true'")
@@ -58,7 +61,7 @@ func (s *Source) stream(ctx context.Context, conn *pgx.Conn, rc *pgconn.PgConn, 
 		wg.Wait()
 	}()
 
-	st := &streamState{s: s, conn: conn, types: types, catalog: tables, rels: map[uint32]*relation{}, e: e, binary: binary}
+	st := &streamState{s: s, conn: conn, types: types, catalog: tables, rels: map[uint32]*relation{}, e: e, binary: binary, floors: floors}
 	// Announce every captured table's schema now, so later stages create their tables and check
 	// their requirements at start rather than at each table's first change.
 	for _, info := range s.cfg.Tables {
@@ -148,6 +151,7 @@ type streamState struct {
 	rels    map[uint32]*relation
 	e       capture.Emitter
 	binary  bool
+	floors  map[TableName]uint64 // tables snapshotted after the stream's start: see relation.floor
 
 	row rowChange // reused by the row-change fast path
 
@@ -209,7 +213,7 @@ func (st *streamState) message(ctx context.Context, data []byte) error {
 		return st.relation(ctx, m)
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
-			if rel, ok := st.rels[id]; ok && rel.captured {
+			if rel, ok := st.rels[id]; ok && rel.captured && st.version > rel.floor {
 				if err := st.emit(ctx, change.Event{Op: change.Truncate, Table: rel.table}); err != nil {
 					return err
 				}
@@ -243,6 +247,9 @@ func (st *streamState) rowChange(ctx context.Context, data []byte) error {
 	rel, ok := st.rels[m.relation]
 	if !ok || !rel.captured {
 		return st.unknown(m.relation)
+	}
+	if st.version <= rel.floor {
+		return nil // in the table's snapshot
 	}
 	ev := change.Event{Table: rel.table}
 	var err error
@@ -318,7 +325,7 @@ func (st *streamState) relation(ctx context.Context, m *pglogrepl.RelationMessag
 			captured = true
 		}
 	}
-	rel := &relation{name: name, captured: captured}
+	rel := &relation{name: name, captured: captured, floor: st.floors[name]}
 	st.rels[m.RelationID] = rel
 	if !captured {
 		return nil

@@ -199,6 +199,12 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 	if _, err := env.store.Reset(ctx, s.Name, s.Kind(), pos, fmt.Sprintf("reset from %s to %s by cdcd offsets reset", from, target)); err != nil {
 		return err
 	}
+	if *to == "snapshot" {
+		// Every table is snapshotted again: none keeps the version of its old snapshot.
+		if err := env.store.ForgetSnapshots(ctx, s.Name); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "source %s: offset moved from %s to %s\n", s.Name, from, target)
 	if detail != "" {
 		fmt.Fprintf(stdout, "  %s\n", detail)

@@ -64,7 +64,7 @@ func cmdTail(args []string, stdout, stderr io.Writer) error {
 	p := &tailPrinter{w: stdout, reg: reg, subject: subjectOf(cfg), table: *table, limit: *limit, done: cancel,
 		schemas: map[*change.Table]*tailSchema{}, renderers: map[int]*decode.Renderer{}}
 	fmt.Fprintf(stderr, "cdcd tail: streaming %s from now; Ctrl-C stops\n", s.Name)
-	err = k.tail(s, log).Run(ctx, change.Position{}, p)
+	err = k.tail(s, log).Run(ctx, capture.Start{}, p)
 	if ctx.Err() != nil {
 		return p.err
 	}
@@ -207,7 +207,8 @@ func (p *tailPrinter) print(v any) error {
 	return nil
 }
 
-func (p *tailPrinter) Commit(ctx context.Context, pos change.Position) error { return nil }
-func (p *tailPrinter) Idle(ctx context.Context, pos change.Position) error   { return nil }
+func (p *tailPrinter) Commit(ctx context.Context, pos change.Position) error       { return nil }
+func (p *tailPrinter) Idle(ctx context.Context, pos change.Position) error         { return nil }
+func (p *tailPrinter) Snapshotted(context.Context, []change.TableID, uint64) error { return nil }
 
 var _ capture.Emitter = (*tailPrinter)(nil)
