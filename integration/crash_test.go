@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -80,43 +79,21 @@ var crashAggChecks = []aggCheck{
 		-1},
 }
 
-// txnRecord is what the workload knows of one committed transaction.
+// txnRecord is what the workload knows of one committed transaction; its before is the insert
+// LSN just before COMMIT (<= its commit record).
 type txnRecord struct {
-	before, after uint64      // insert LSN just before COMMIT (<= its commit record) and just after
-	touched       [][3]string // table, key, "d" when the change deleted the key
-	truncated     []string    // tables truncated
+	crashTxn
+	after uint64 // the insert LSN just after COMMIT
 }
 
 // workload runs a seeded random workload of multi-row transactions on one connection, recording
 // what each committed transaction touched and the LSNs around its commit.
 type workload struct {
-	rng      *rand.Rand
-	conn     *pgx.Conn
-	mu       sync.Mutex
-	txns     []txnRecord
-	ops      int
-	rolled   int
-	live     map[string]map[string]bool // table -> live keys
-	nextID   map[string]int64
-	toasts   int
-	moves    int
-	truncate int
-}
-
-func (w *workload) randomKey(table string) (string, bool) {
-	keys := w.live[table]
-	if len(keys) == 0 {
-		return "", false
-	}
-	// Sampling a map: iterate from a random skip (fine at these sizes).
-	n := w.rng.IntN(min(len(keys), 50))
-	for k := range keys {
-		if n == 0 {
-			return k, true
-		}
-		n--
-	}
-	return "", false
+	crashWorkload
+	conn   *pgx.Conn
+	mu     sync.Mutex
+	txns   []txnRecord
+	toasts int
 }
 
 func (w *workload) amount(max int) string {
@@ -150,21 +127,15 @@ func (w *workload) text() string {
 
 // op returns one random statement and the (table, key) it touches; pending tracks keys inserted or
 // deleted by the open transaction.
-func (w *workload) op(pending map[string]map[string]int) (string, [3]string) {
+func (w *workload) op(pending pendingKeys) (string, [3]string) {
 	lineTable := crashTables[2].name
 	qLine := pgIdent(lineTable)
-	mark := func(table, key string, delta int) {
-		if pending[table] == nil {
-			pending[table] = map[string]int{}
-		}
-		pending[table][key] += delta
-	}
 	switch r := w.rng.IntN(100); {
 	case r < 30: // insert order
 		w.nextID["orders"]++
 		id := w.nextID["orders"]
 		k := strconv.FormatInt(id, 10)
-		mark("orders", k, 1)
+		pending.mark("orders", k, 1)
 		return fmt.Sprintf("INSERT INTO orders VALUES (%d, %d, %s, 'new', %s, %s, %v)", id, 1+w.rng.IntN(2000), w.amount(99999),
 			w.text(), w.timestamp(), w.rng.IntN(2) == 0), [3]string{"orders", k}
 	case r < 50: // update order, sometimes leaving a TOASTed note unchanged
@@ -182,8 +153,8 @@ func (w *workload) op(pending map[string]map[string]int) (string, [3]string) {
 		}
 		w.nextID["orders"]++
 		nk := strconv.FormatInt(w.nextID["orders"], 10)
-		mark("orders", k, -1)
-		mark("orders", nk, 1)
+		pending.mark("orders", k, -1)
+		pending.mark("orders", nk, 1)
 		w.moves++
 		return fmt.Sprintf("UPDATE orders SET id = %s WHERE id = %s", nk, k), [3]string{"orders", k + ">" + nk, "move"}
 	case r < 65: // delete order
@@ -191,7 +162,7 @@ func (w *workload) op(pending map[string]map[string]int) (string, [3]string) {
 		if !ok || pending["orders"][k] != 0 {
 			break
 		}
-		mark("orders", k, -1)
+		pending.mark("orders", k, -1)
 		return "DELETE FROM orders WHERE id = " + k, [3]string{"orders", k, "d"}
 	case r < 80: // account balance
 		k, ok := w.randomKey("accounts")
@@ -204,7 +175,7 @@ func (w *workload) op(pending map[string]map[string]int) (string, [3]string) {
 		w.nextID["accounts"]++
 		id := w.nextID["accounts"]
 		k := strconv.FormatInt(id, 10)
-		mark("accounts", k, 1)
+		pending.mark("accounts", k, 1)
 		return fmt.Sprintf("INSERT INTO accounts VALUES (%d, %s, %s, %s)", id, w.amount(1000), w.text(), w.timestamp()), [3]string{"accounts", k}
 	case r < 95: // line items (composite key, REPLICA IDENTITY FULL)
 		w.nextID["line"]++
@@ -231,7 +202,7 @@ func (w *workload) run(ctx context.Context, total int) error {
 		if _, err := w.conn.Exec(ctx, "BEGIN"); err != nil {
 			return err
 		}
-		pending := map[string]map[string]int{}
+		pending := pendingKeys{}
 		var touched [][3]string
 		var truncated []string
 		if w.rng.IntN(1500) == 0 && w.truncate < 2 {
@@ -272,18 +243,9 @@ func (w *workload) run(ctx context.Context, total int) error {
 		if err != nil {
 			return err
 		}
-		for table, keys := range pending {
-			for k, d := range keys {
-				switch {
-				case d > 0:
-					w.live[table][k] = true
-				case d < 0:
-					delete(w.live[table], k)
-				}
-			}
-		}
+		w.commitKeys(pending)
 		w.mu.Lock()
-		w.txns = append(w.txns, txnRecord{before: before, after: after, touched: touched, truncated: truncated})
+		w.txns = append(w.txns, txnRecord{crashTxn: crashTxn{before: before, touched: touched, truncated: truncated}, after: after})
 		w.mu.Unlock()
 	}
 	return ctx.Err()
@@ -306,130 +268,43 @@ func (e *env) checkOffsetNotAhead(t *testing.T, w *workload, snapshotCP uint64) 
 	w.mu.Lock()
 	txns := append([]txnRecord(nil), w.txns...)
 	w.mu.Unlock()
-	// table -> key -> what ClickHouse must hold for the key: a row at version >= min, except that
-	// a key whose last covered change deleted it before the snapshot's consistent point is absent
-	// (the snapshot never saw it).
-	type keyState struct {
-		min       uint64
-		mustExist bool
-		live      bool
-	}
-	need := map[string]map[string]*keyState{}
-	truncatedAt := map[string]uint64{}
-	// ClickHouse may legitimately be ahead of the offset: a truncate past the offset may already be
-	// applied, removing rows the covered transactions wrote. Keys older than it are not checked.
-	laterTruncate := map[string]uint64{}
-	for _, tx := range txns {
-		for _, tb := range tx.truncated {
-			if _, ok := laterTruncate[tb]; !ok && tx.after > stored+1 {
-				laterTruncate[tb] = tx.before
-			}
-		}
-	}
-	for _, tx := range txns {
-		if tx.after > stored+1 {
-			break // not (certainly) covered
-		}
-		covered++
-		for _, tb := range tx.truncated {
-			truncatedAt[tb] = tx.before
-			need[tb] = map[string]*keyState{}
-		}
-		for _, tk := range tx.touched {
-			keys := need[tk[0]]
-			if keys == nil {
-				keys = map[string]*keyState{}
-				need[tk[0]] = keys
-			}
-			for i, k := range strings.Split(tk[1], ">") {
-				if prefix, ok := strings.CutSuffix(k, "*"); ok {
-					// Deleted every line of an order: its live lines get a deleted row.
-					for key, st := range keys {
-						if strings.HasPrefix(key, prefix) && st.live {
-							*st = keyState{min: tx.before, mustExist: tx.after > snapshotCP, live: false}
-						}
-					}
-					continue
-				}
-				deleted := tk[2] == "d" || (tk[2] == "move" && i == 0)
-				keys[k] = &keyState{min: tx.before, mustExist: !deleted || tx.after > snapshotCP, live: !deleted}
-			}
-		}
-	}
+	need := expectCovered(txns,
+		func(tx txnRecord) bool { return tx.after <= stored+1 }, // (certainly) covered
+		func(tx txnRecord) bool { return tx.after > snapshotCP })
 	for _, ct := range crashTables {
-		var keyExpr []string
-		for _, k := range ct.key {
-			keyExpr = append(keyExpr, "toString("+chIdent(k)+")")
-		}
-		have := map[string]uint64{}
-		key := keyExpr[0]
-		if len(keyExpr) > 1 {
-			key = "concat(" + strings.Join(keyExpr, ", ',', ") + ")"
-		}
-		for _, r := range e.chRows(t, "SELECT "+key+", toString(max(_version)) FROM "+
-			e.table("shop_public_"+ct.name)+" GROUP BY "+strings.Join(keyExpr, ", ")) {
-			v, _ := strconv.ParseUint(r[1], 10, 64)
-			have[r[0]] = v
-		}
-		for k, st := range need[ct.name] {
-			min := st.min
-			if lt, ok := laterTruncate[ct.name]; ok && min < lt {
-				continue
-			}
-			v, ok := have[k]
-			if !ok && !st.mustExist {
-				continue
-			}
-			if v < min {
-				violations++
-				if violations <= 5 {
-					t.Errorf("offset %d covers a change of %s key %s (version >= %d) that ClickHouse lacks (has %d)", stored, ct.name, k, min, have[k])
-					if violations == 1 && os.Getenv("CDCD_CRASH_DEBUG") != "" {
-						t.Logf("offsets: %v", e.chRows(t, "SELECT position, toString(version), toString(seq), toString(updated) FROM "+e.table("_cdcd_offsets")+" ORDER BY seq"))
-						t.Logf("rows of %s in clickhouse: %d keys; versions: %v", ct.name, len(have),
-							e.chRows(t, "SELECT toString(count()), toString(min(_version)), toString(max(_version)) FROM "+e.table("shop_public_"+ct.name)))
-						t.Logf("truncated at %v, snapshot CP %d", truncatedAt, snapshotCP)
-						for i, tx := range txns {
-							if len(tx.truncated) > 0 {
-								t.Logf("txn %d before %d after %d truncated %v", i, tx.before, tx.after, tx.truncated)
-							}
+		have := e.chKeyVersions(t, "shop_public_"+ct.name, ct.key)
+		for _, k := range need.missing(ct.name, have) {
+			violations++
+			if violations <= 5 {
+				t.Errorf("offset %d covers a change of %s key %s (version >= %d) that ClickHouse lacks (has %d)", stored, ct.name, k, need.keys[ct.name][k].min, have[k])
+				if violations == 1 && os.Getenv("CDCD_CRASH_DEBUG") != "" {
+					t.Logf("offsets: %v", e.chRows(t, "SELECT position, toString(version), toString(seq), toString(updated) FROM "+e.table("_cdcd_offsets")+" ORDER BY seq"))
+					t.Logf("rows of %s in clickhouse: %d keys; versions: %v", ct.name, len(have),
+						e.chRows(t, "SELECT toString(count()), toString(min(_version)), toString(max(_version)) FROM "+e.table("shop_public_"+ct.name)))
+					t.Logf("truncated at %v, snapshot CP %d", need.truncatedAt, snapshotCP)
+					for i, tx := range txns {
+						if len(tx.truncated) > 0 {
+							t.Logf("txn %d before %d after %d truncated %v", i, tx.before, tx.after, tx.truncated)
 						}
-						for i, tx := range txns {
-							for _, tk := range tx.touched {
-								if tk[0] == ct.name && strings.Contains(">"+tk[1]+">", ">"+k+">") {
-									t.Logf("txn %d before %d after %d touched %v", i, tx.before, tx.after, tk)
-								}
+					}
+					for i, tx := range txns {
+						for _, tk := range tx.touched {
+							if tk[0] == ct.name && strings.Contains(">"+tk[1]+">", ">"+k+">") {
+								t.Logf("txn %d before %d after %d touched %v", i, tx.before, tx.after, tk)
 							}
 						}
 					}
 				}
 			}
 		}
-		if at, ok := truncatedAt[ct.name]; ok {
+		if at, ok := need.truncatedAt[ct.name]; ok {
 			if n, err := e.chCount(fmt.Sprintf("SELECT count() FROM %s WHERE _version < %d", e.table("shop_public_"+ct.name), at)); err != nil || n > 0 {
 				violations++
 				t.Errorf("offset %d covers a truncate of %s but %d older rows remain (%v)", stored, ct.name, n, err)
 			}
 		}
 	}
-	return covered, violations
-}
-
-// offsetSeq returns the newest offset row's seq of a source, 0 when none (or no table yet).
-func (e *env) offsetSeq(source string) uint64 {
-	if n, err := e.chCount("SELECT count() FROM system.tables WHERE database = '" + e.chDB + "' AND name = '_cdcd_offsets'"); err != nil || n == 0 {
-		return 0
-	}
-	n, _ := e.chCount("SELECT max(seq) FROM " + e.table("_cdcd_offsets") + " WHERE source = '" + source + "'")
-	return n
-}
-
-// waitNewOffset waits (up to timeout, without failing) for a source's offset to move past seq.
-func (e *env) waitNewOffset(t testing.TB, source string, seq uint64, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && e.offsetSeq(source) <= seq {
-		time.Sleep(20 * time.Millisecond)
-	}
+	return need.covered, violations
 }
 
 // TestExactlyOnceUnderCrashes is the backbone's proof: a seeded random workload of inserts,
@@ -438,12 +313,8 @@ func (e *env) waitNewOffset(t testing.TB, source string, seq uint64, timeout tim
 // At each kill the stored offset must not be ahead of ClickHouse's data; at the end every _current
 // view must equal its source table row for row.
 func TestExactlyOnceUnderCrashes(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CDCD_CRASH_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
+	workRNG, killRNG := crashRNGs(t)
 	const totalOps, minKills = 24000, 12
-	t.Logf("seed %d (rerun with CDCD_CRASH_SEED=%d)", seed, seed)
 	e := newEnv(t)
 	e.pg.Exec(t, e.pgDB, crashDDL)
 	var tables []string
@@ -459,78 +330,32 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	w := &workload{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), conn: conn,
-		live:   map[string]map[string]bool{"orders": {}, "accounts": {}, crashTables[2].name: {}},
-		nextID: map[string]int64{"orders": 30000, "accounts": 2000}}
-	for i := 1; i <= 30000; i++ {
-		w.live["orders"][strconv.Itoa(i)] = true
-	}
-	for i := 1; i <= 2000; i++ {
-		w.live["accounts"][strconv.Itoa(i)] = true
-	}
+	w := &workload{crashWorkload: newCrashWorkload(workRNG, crashTables[2].name), conn: conn}
 
-	killRNG := rand.New(rand.NewPCG(seed+1, seed+2))
 	d := startDaemon(t, cfg)
 	done := make(chan error, 1)
 	go func() { done <- w.run(ctx, totalOps) }()
 
-	// The consistent point of the snapshot that completed, from the daemon's log.
-	var logs []string
-	snapshotCP := func() uint64 {
-		cp := uint64(0)
-		for _, out := range append(logs, d.out.String()) {
-			for _, line := range strings.Split(out, "\n") {
-				if strings.Contains(line, "msg=\"snapshot read\"") {
-					if i := strings.Index(line, "consistent_point="); i >= 0 {
-						f := strings.Fields(line[i+len("consistent_point="):])[0]
-						var hi, lo uint64
-						if _, err := fmt.Sscanf(f, "%X/%X", &hi, &lo); err == nil {
-							cp = hi<<32 | lo
-						}
-					}
-				}
-			}
+	// The consistent point of the last snapshot that completed, from the daemons' logs.
+	snapshotCP := func(logs []string) uint64 {
+		var hi, lo uint64
+		if _, err := fmt.Sscanf(lastSnapshotRead(logs, "consistent_point"), "%X/%X", &hi, &lo); err != nil {
+			return 0
 		}
-		return cp
+		return hi<<32 | lo
 	}
-	kills, violations, checked := 0, 0, 0
-	first := true
-	finished := false
-	var prevSeq uint64
-	for !finished || kills < minKills {
-		wait := time.Duration(200+killRNG.IntN(1300)) * time.Millisecond
-		if first {
-			wait = time.Duration(50+killRNG.IntN(150)) * time.Millisecond // likely inside the snapshot
-			first = false
-		} else if !finished {
-			// Let the restarted daemon make progress first, so that on a slow machine the kills
-			// do not all land before anything is stored (the check would then cover nothing).
-			e.waitNewOffset(t, "shop", prevSeq, 30*time.Second)
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("workload: %v", err)
+	crashes := e.killRepeatedly(t, d, done, killPlan{cfg: cfg, source: "shop", minKills: minKills, rng: killRNG,
+		firstKill: func(*daemon) {
+			time.Sleep(time.Duration(50+killRNG.IntN(150)) * time.Millisecond) // likely inside the snapshot
+		},
+		check: func(logs []string) (int, int) {
+			c, v := e.checkOffsetNotAhead(t, w, snapshotCP(logs))
+			if v > 0 && os.Getenv("CDCD_CRASH_DEBUG") != "" {
+				_ = os.WriteFile("/tmp/cdcd-crash-logs.txt", []byte(strings.Join(logs, "\n=== restart ===\n")), 0o644)
 			}
-			finished = true
-		case <-time.After(wait):
-		}
-		if d.exited() {
-			t.Fatalf("cdcd exited by itself:\n%s", tail(d.out.String(), 40))
-		}
-		d.kill()
-		kills++
-		logs = append(logs, d.out.String())
-		c, v := e.checkOffsetNotAhead(t, w, snapshotCP())
-		if v > 0 && os.Getenv("CDCD_CRASH_DEBUG") != "" {
-			_ = os.WriteFile("/tmp/cdcd-crash-logs.txt", []byte(strings.Join(logs, "\n=== restart ===\n")), 0o644)
-		}
-		checked += c
-		violations += v
-		prevSeq = e.offsetSeq("shop")
-		d = startDaemon(t, cfg)
-	}
-	if checked == 0 {
+			return c, v
+		}})
+	if crashes.checked == 0 {
 		t.Error("no kill came after a stored offset: the offset-ahead check covered nothing")
 	}
 	caughtUp := time.Now()
@@ -556,10 +381,10 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 	t.Logf("crash test: %d ops (%d transactions committed, %d rolled back; %d TOAST values, %d key moves, %d truncates), "+
 		"%d SIGKILLs, %d covered transactions checked at kills, %d offset-ahead violations, %d rows compared, %d mismatches, "+
 		"%d aggregate groups compared over 3 aggregations, %d aggregate mismatches, caught up in %v",
-		w.ops, len(w.txns), w.rolled, w.toasts, w.moves, w.truncate, kills, checked, violations, compared, mismatches,
+		w.ops, len(w.txns), w.rolled, w.toasts, w.moves, w.truncate, crashes.kills, crashes.checked, crashes.violations, compared, mismatches,
 		groups, aggBad, catchUp.Round(time.Millisecond))
-	if violations > 0 || mismatches > 0 || aggBad > 0 {
-		t.Fatalf("exactly-once violated: %d offset-ahead violations, %d mismatches, %d aggregate mismatches", violations, mismatches, aggBad)
+	if crashes.violations > 0 || mismatches > 0 || aggBad > 0 {
+		t.Fatalf("exactly-once violated: %d offset-ahead violations, %d mismatches, %d aggregate mismatches", crashes.violations, mismatches, aggBad)
 	}
-	d.stop()
+	crashes.d.stop()
 }

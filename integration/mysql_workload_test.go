@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,41 +12,19 @@ import (
 	"github.com/cdcd-dev/cdcd/capture/mysql"
 )
 
-// myTxn is what the workload knows of one committed transaction.
+// myTxn is what the workload knows of one committed transaction; its before is the binlog
+// coordinate just before COMMIT: at or below the transaction's version.
 type myTxn struct {
-	before    uint64      // the binlog coordinate just before COMMIT: at or below the transaction's version
-	seq       uint64      // its GTID's sequence number (domain 0)
-	touched   [][3]string // table, key, "d" when the change deleted the key ("move": old>new)
-	truncated []string
+	crashTxn
+	seq uint64 // its GTID's sequence number (domain 0)
 }
 
 // myWorkload runs a seeded random workload of multi-row transactions on one connection.
 type myWorkload struct {
-	rng      *rand.Rand
-	conn     *client.Conn
-	mu       sync.Mutex
-	txns     []myTxn
-	ops      int
-	rolled   int
-	live     map[string]map[string]bool
-	nextID   map[string]int64
-	moves    int
-	truncate int
-}
-
-func (w *myWorkload) randomKey(table string) (string, bool) {
-	keys := w.live[table]
-	if len(keys) == 0 {
-		return "", false
-	}
-	n := w.rng.IntN(min(len(keys), 50))
-	for k := range keys {
-		if n == 0 {
-			return k, true
-		}
-		n--
-	}
-	return "", false
+	crashWorkload
+	conn *client.Conn
+	mu   sync.Mutex
+	txns []myTxn
 }
 
 func (w *myWorkload) amount(max int) string {
@@ -78,20 +55,14 @@ func (w *myWorkload) text() string {
 }
 
 // op returns one random statement and the (table, key) it touches.
-func (w *myWorkload) op(pending map[string]map[string]int) (string, [3]string) {
+func (w *myWorkload) op(pending pendingKeys) (string, [3]string) {
 	qLine := "`Line \"Items\" ``x```"
-	mark := func(table, key string, delta int) {
-		if pending[table] == nil {
-			pending[table] = map[string]int{}
-		}
-		pending[table][key] += delta
-	}
 	switch r := w.rng.IntN(100); {
 	case r < 30:
 		w.nextID["orders"]++
 		id := w.nextID["orders"]
 		k := strconv.FormatInt(id, 10)
-		mark("orders", k, 1)
+		pending.mark("orders", k, 1)
 		return fmt.Sprintf("INSERT INTO orders VALUES (%d, %d, %s, 'new', %s, %s, %d)", id, 1+w.rng.IntN(2000), w.amount(99999),
 			w.text(), w.timestamp(), w.rng.IntN(2)), [3]string{"orders", k}
 	case r < 50:
@@ -109,8 +80,8 @@ func (w *myWorkload) op(pending map[string]map[string]int) (string, [3]string) {
 		}
 		w.nextID["orders"]++
 		nk := strconv.FormatInt(w.nextID["orders"], 10)
-		mark("orders", k, -1)
-		mark("orders", nk, 1)
+		pending.mark("orders", k, -1)
+		pending.mark("orders", nk, 1)
 		w.moves++
 		return fmt.Sprintf("UPDATE orders SET id = %s WHERE id = %s", nk, k), [3]string{"orders", k + ">" + nk, "move"}
 	case r < 65:
@@ -118,7 +89,7 @@ func (w *myWorkload) op(pending map[string]map[string]int) (string, [3]string) {
 		if !ok || pending["orders"][k] != 0 {
 			break
 		}
-		mark("orders", k, -1)
+		pending.mark("orders", k, -1)
 		return "DELETE FROM orders WHERE id = " + k, [3]string{"orders", k, "d"}
 	case r < 80:
 		k, ok := w.randomKey("accounts")
@@ -131,7 +102,7 @@ func (w *myWorkload) op(pending map[string]map[string]int) (string, [3]string) {
 		w.nextID["accounts"]++
 		id := w.nextID["accounts"]
 		k := strconv.FormatInt(id, 10)
-		mark("accounts", k, 1)
+		pending.mark("accounts", k, 1)
 		return fmt.Sprintf("INSERT INTO accounts VALUES (%d, %s, %s, %s)", id, w.amount(1000), w.text(), w.timestamp()), [3]string{"accounts", k}
 	case r < 95:
 		order, line := w.rng.IntN(40000), w.rng.IntN(5)
@@ -180,7 +151,7 @@ func (w *myWorkload) commitRecord(touched [][3]string, truncated []string, stmt 
 		return err
 	}
 	w.mu.Lock()
-	w.txns = append(w.txns, myTxn{before: before, seq: domainSeq(gtid), touched: touched, truncated: truncated})
+	w.txns = append(w.txns, myTxn{crashTxn: crashTxn{before: before, touched: touched, truncated: truncated}, seq: domainSeq(gtid)})
 	w.mu.Unlock()
 	return nil
 }
@@ -204,7 +175,7 @@ func (w *myWorkload) run(total int, stop chan struct{}) error {
 		if _, err := w.conn.Execute("BEGIN"); err != nil {
 			return err
 		}
-		pending := map[string]map[string]int{}
+		pending := pendingKeys{}
 		var touched [][3]string
 		n := 1 + w.rng.IntN(20)
 		for i := 0; i < n; i++ {
@@ -230,16 +201,7 @@ func (w *myWorkload) run(total int, stop chan struct{}) error {
 		if err := w.commitRecord(touched, nil, "COMMIT"); err != nil {
 			return err
 		}
-		for table, keys := range pending {
-			for k, d := range keys {
-				switch {
-				case d > 0:
-					w.live[table][k] = true
-				case d < 0:
-					delete(w.live[table], k)
-				}
-			}
-		}
+		w.commitKeys(pending)
 	}
 	return nil
 }
