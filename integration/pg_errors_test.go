@@ -85,11 +85,19 @@ func TestPostgresStartupErrors(t *testing.T) {
 		if code, out := runCLI(t, nil, "offsets", "reset", "--config", cfg, "--source", "shop", "--to", "snapshot"); code != 0 {
 			t.Fatalf("reset --to snapshot exited %d: %s", code, out)
 		}
+		recorded := "SELECT toString(argMax(forgotten, seq)) FROM " + e.table("_cdcd_snapshots") + " WHERE source = 'shop' AND name = 'orders'"
+		if got := e.chRows(t, recorded); fmt.Sprint(got) != "[[1]]" {
+			t.Errorf("after the reset, the table's snapshot record is %v, want forgotten", got)
+		}
 		e.pg.Exec(t, e.pgDB, "INSERT INTO orders VALUES (2)")
 		d = startDaemon(t, cfg)
 		waitFor(t, 30*time.Second, "the new snapshot", func() (bool, error) {
 			n, err := e.chCount("SELECT count() FROM " + e.table("shop_public_orders_current"))
 			return n == 2, err
+		})
+		waitFor(t, 30*time.Second, "the new snapshot's record", func() (bool, error) {
+			got := e.chRows(t, recorded)
+			return fmt.Sprint(got) == "[[0]]", nil
 		})
 		d.stop()
 	})
