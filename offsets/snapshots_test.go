@@ -13,7 +13,9 @@ import (
 func TestTableSnapshots(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
-	id := func(src, name string) change.TableID { return change.TableID{Source: src, Namespace: "public", Name: name} }
+	id := func(src, name string) change.TableID {
+		return change.TableID{Source: src, Namespace: "public", Name: name}
+	}
 	got, err := s.Snapshots(ctx, "shop")
 	if err != nil || got != nil {
 		t.Fatalf("no records: %v, %v; want nil", got, err)
