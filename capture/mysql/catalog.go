@@ -7,11 +7,11 @@ import (
 	"github.com/cdcd-dev/cdcd/change"
 )
 
-// describeTables reads each captured table's definition from information_schema, checking that it
-// exists, is a base table with a primary key and can be read. The definitions seed schema history.
-func (s *Source) describeTables(x execer, f Flavor) ([]*tableDef, error) {
-	defs := make([]*tableDef, 0, len(s.cfg.Tables))
-	for _, t := range s.cfg.Tables {
+// describeTables reads each table's definition from information_schema, checking that it exists,
+// is a base table with a primary key and can be read. The definitions seed schema history.
+func (s *Source) describeTables(x execer, f Flavor, tables []TableName) ([]*tableDef, error) {
+	defs := make([]*tableDef, 0, len(tables))
+	for _, t := range tables {
 		d, err := s.describeTable(x, f, t)
 		if err != nil {
 			return nil, err

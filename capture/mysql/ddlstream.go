@@ -110,9 +110,9 @@ func (st *streamState) logRename(from, to TableName) {
 	}
 }
 
-// truncate emits a Truncate of a captured table.
+// truncate emits a Truncate of a captured table, unless the table's snapshot postdates it.
 func (st *streamState) truncate(ctx context.Context, name TableName) error {
-	if !st.s.captured[name] {
+	if !st.s.captured[name] || st.inSnapshot(name) {
 		return nil
 	}
 	t := st.tables[name]

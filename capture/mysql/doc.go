@@ -6,10 +6,10 @@
 // checks that make misconfiguration clear (binlog_format=ROW, binlog_row_image=FULL, log_bin, GTIDs,
 // privileges, tables and primary keys), schema history, the mapping of MySQL types to cdcd's
 // (types.go) and the decoding of row images straight to canonical values (rows.go, values.go). It
-// must never write to ClickHouse, decide what is durable, or skip a change it cannot decode: a
-// value it cannot convert exactly becomes a change.BadValue (its row goes to the dead-letter
-// table), and a binlog it cannot read stops the source. MySQL needs no acknowledgement: Ack only
-// records the confirmed position.
+// must never write to ClickHouse, decide what is durable, drop a change no snapshot holds (see
+// Table snapshots), or skip a change it cannot decode: a value it cannot convert exactly becomes a
+// change.BadValue (its row goes to the dead-letter table), and a binlog it cannot read stops the
+// source. MySQL needs no acknowledgement: Ack only records the confirmed position.
 //
 // # Positions
 //
@@ -29,12 +29,35 @@
 //     position (MariaDB's binlog_snapshot_file/position, MySQL's SHOW BINARY LOG STATUS under a
 //     brief FLUSH TABLES WITH READ LOCK), below every transaction streamed after it;
 //   - an operator's reset to an explicit GTID set has Version 0: the set alone says where streaming
-//     resumes, and Version 0 skips no event (rows ClickHouse holds at newer versions stay, as any
-//     replay converges). A reset to "latest" has the binlog end's coordinate.
+//     resumes, and Version 0 skips no event of its own accord (rows ClickHouse holds at newer
+//     versions stay, as any replay converges); only the table snapshots below still drop what they
+//     hold. A reset to "latest" has the binlog end's coordinate.
+//
+// # Table snapshots
+//
+// Every snapshot reports its tables, with its version, once their last row is emitted
+// (capture.Emitter.Snapshotted), and a later Run finds them in capture.Start.Tables. With a stored
+// offset and snapshots configured, a captured table missing there (one added to the configuration
+// of a running source) is snapshotted on its own before streaming resumes: a new consistent
+// snapshot of just those tables (the same code as the first one, lock included on MySQL), whose
+// schema, truncate and rows carry its own binlog coordinate, ends with a commit at the stored
+// offset, which therefore does not move; the other tables then stream from the offset as before.
+// (If nothing was committed since the offset, the snapshot sits at the offset's very coordinate and
+// is versioned one past it, still below every later transaction, so that its rows are not taken
+// for ones already delivered.) The binlog carries every table, so the new table's changes between
+// the offset and its snapshot arrive in the stream too: a table's changes (rows, TRUNCATE, the
+// CREATE TABLE that made it) at or below its snapshot's version are dropped, as are its table maps
+// there (no schema from before the snapshot is announced again), so nothing is applied twice and
+// aggregations stay exact. Schema history knows the new table from the start, from the catalog as
+// its snapshot read it, and replays the DDL streamed before the snapshot onto it. An offset stored
+// before these records existed (Start.Tables nil) counts every captured table as snapshotted, and
+// reports them so, at version 0. With snapshot: never none of this happens: a table added to the
+// configuration streams from the offset without the rows it held before.
 //
 // Coordinates are per server. A failover to another server (or RESET MASTER) makes them
 // meaningless even where the GTIDs carry on, so it needs a re-snapshot: cdcd refuses to resume when
-// the stored coordinate is past the server's binlog end, or its GTID set is not served.
+// the stored coordinate, or the version of a table snapshot newer than it, is past the server's
+// binlog end, or when its GTID set is not served.
 //
 // # Types
 //

@@ -16,7 +16,14 @@ type recorder struct {
 	events  []change.Event
 	commits []change.Position
 	idles   []change.Position
-	order   []string // "schema", "change", "commit", "idle"
+	snaps   []snapshotted
+	order   []string // "schema", "change", "commit", "idle", "snapshotted"
+}
+
+// snapshotted is one call of Snapshotted.
+type snapshotted struct {
+	tables  []change.TableID
+	version uint64
 }
 
 func (r *recorder) Schema(_ context.Context, t *change.Table) error {
@@ -54,6 +61,7 @@ func (r *recorder) Idle(_ context.Context, p change.Position) error {
 func (r *recorder) Snapshotted(_ context.Context, tables []change.TableID, version uint64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.snaps = append(r.snaps, snapshotted{tables: append([]change.TableID(nil), tables...), version: version})
 	r.order = append(r.order, "snapshotted")
 	return nil
 }
@@ -63,6 +71,13 @@ func (r *recorder) snapshot() ([]*change.Table, []change.Event, []change.Positio
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*change.Table(nil), r.schemas...), append([]change.Event(nil), r.events...), append([]change.Position(nil), r.commits...)
+}
+
+// calls returns copies of the Snapshotted calls and of the order of all calls.
+func (r *recorder) calls() ([]snapshotted, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]snapshotted(nil), r.snaps...), append([]string(nil), r.order...)
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -12,7 +12,7 @@ import (
 // and a later ALTER must not break the schema). Defaults come from schema history.
 func (s *Source) buildTable(name TableName, cols []colInfo, key []int, def *tableDef) *change.Table {
 	t := &change.Table{
-		ID:         change.TableID{Source: s.cfg.Name, Namespace: name.DB, Name: name.Name},
+		ID:         s.tableID(name),
 		Columns:    make([]change.Column, len(cols)),
 		Key:        key,
 		BeforeFull: true, // binlog_row_image=FULL, checked at start

@@ -63,18 +63,18 @@ func oldestMariaPos(x execer) (MariaPos, string, error) {
 // checkResume checks, before streaming from a stored position, that the server still serves it:
 // its GTIDs not purged nor ahead of the server, and its binlog coordinate not beyond the server's
 // (which a RESET MASTER or a failover to another server would cause). Each failure is terminal,
-// with the recovery.
-func (s *Source) checkResume(x execer, srv serverInfo, from change.Position) error {
+// with the recovery. It returns the server's binlog end.
+func (s *Source) checkResume(x execer, srv serverInfo, from change.Position) (Coord, error) {
 	cur, err := currentPosition(x, srv)
 	if err != nil {
-		return s.privilegeError("read the binlog position", err)
+		return Coord{}, s.privilegeError("read the binlog position", err)
 	}
 	var reason string
 	switch srv.flavor {
 	case MariaDB:
 		p, err := ParseMariaPos(from.Token)
 		if err != nil {
-			return change.Terminal(fmt.Errorf("mysql source %q: the stored offset %q is not a MariaDB GTID position (was the source's flavor changed?): %v", s.cfg.Name, from.Token, err))
+			return Coord{}, change.Terminal(fmt.Errorf("mysql source %q: the stored offset %q is not a MariaDB GTID position (was the source's flavor changed?): %v", s.cfg.Name, from.Token, err))
 		}
 		curPos, _ := ParseMariaPos(cur.Token)
 		oldest, file, err := oldestMariaPos(x)
@@ -85,20 +85,20 @@ func (s *Source) checkResume(x execer, srv serverInfo, from change.Position) err
 	case MySQL:
 		set, err := parseMySQLSet(from.Token)
 		if err != nil {
-			return change.Terminal(fmt.Errorf("mysql source %q: the stored offset %q is not a MySQL GTID set (was the source's flavor changed?): %v", s.cfg.Name, from.Token, err))
+			return Coord{}, change.Terminal(fmt.Errorf("mysql source %q: the stored offset %q is not a MySQL GTID set (was the source's flavor changed?): %v", s.cfg.Name, from.Token, err))
 		}
 		executed, purged, err := mysqlGTIDState(x)
 		if err != nil {
-			return s.privilegeError("read gtid_executed and gtid_purged", err)
+			return Coord{}, s.privilegeError("read gtid_executed and gtid_purged", err)
 		}
 		reason = mysqlServable(set, executed, purged)
 	}
 	if reason != "" {
-		return purgedError(s.cfg.Name, from.Token, fmt.Errorf("%s", reason))
+		return Coord{}, purgedError(s.cfg.Name, from.Token, fmt.Errorf("%s", reason))
 	}
 	if from.Version > cur.Coord.Version() {
-		return purgedError(s.cfg.Name, from.Token, fmt.Errorf("the stored binlog coordinate %s is past the server's binlog end %s (RESET MASTER, or a failover to another server: binlog coordinates are per server)",
+		return Coord{}, purgedError(s.cfg.Name, from.Token, fmt.Errorf("the stored binlog coordinate %s is past the server's binlog end %s (RESET MASTER, or a failover to another server: binlog coordinates are per server)",
 			CoordOf(from.Version), cur.Coord))
 	}
-	return nil
+	return cur.Coord, nil
 }

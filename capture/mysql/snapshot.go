@@ -133,12 +133,16 @@ func normalizeGTID(f Flavor, s string) (string, error) {
 	return set.String(), nil
 }
 
-// snapshot copies every captured table in one consistent-snapshot transaction and returns its
-// position and the table definitions it read (schema history's start). It first emits a truncate
-// of each table, which clears what an interrupted earlier snapshot left, and ends with a commit at
-// the snapshot's position; every row carries that position's version, below every transaction
-// streamed after it.
-func (s *Source) snapshot(ctx context.Context, srv serverInfo, e capture.Emitter, announced map[TableName]*change.Table) (change.Position, []*tableDef, error) {
+// snapshot copies tables in one consistent-snapshot transaction and returns its position and the
+// table definitions it read. It first emits a truncate of each table, which clears what an
+// interrupted earlier snapshot left; every row carries the version of the snapshot's binlog
+// position, below every transaction streamed after it. It ends by reporting the tables snapshotted
+// and a commit: at the snapshot's position for the source's first snapshot (offset zero), whose
+// definitions start schema history; at the stored offset, which it does not move, for tables new
+// to a running source (a catch-up: the stream then resumes from the offset and drops the tables'
+// changes at or below the returned position's version, which the snapshot holds).
+func (s *Source) snapshot(ctx context.Context, srv serverInfo, tables []TableName, offset change.Position, e capture.Emitter,
+	announced map[TableName]*change.Table) (change.Position, []*tableDef, error) {
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return change.Position{}, nil, err
@@ -163,19 +167,29 @@ func (s *Source) snapshot(ctx context.Context, srv serverInfo, e capture.Emitter
 	if err != nil {
 		return change.Position{}, nil, fmt.Errorf("mysql source %q: snapshot GTID position: %w", s.cfg.Name, err)
 	}
+	catchUp := !offset.IsZero()
+	pos := checkpoint(coord, token)
+	if catchUp && pos.Version <= offset.Version {
+		// Nothing was committed since the offset: the snapshot is at its very coordinate, and
+		// the pipeline would drop rows at that version as already delivered. One past it is
+		// still below every transaction after it (each starts with a GTID event of many bytes).
+		pos.Version = offset.Version + 1
+	}
+	version := pos.Version
 	// The definitions are read inside the snapshot: a table altered after its start fails to read
 	// (Table definition has changed), and the snapshot is retried.
-	defs, err := s.describeTables(conn, srv.flavor)
+	defs, err := s.describeTables(conn, srv.flavor, tables)
 	if err != nil {
 		return change.Position{}, nil, err
 	}
 	shapes := make([]*shape, len(defs))
-	version := coord.Version()
+	ids := make([]change.TableID, len(defs))
 	for i, d := range defs {
 		if shapes[i], err = s.defShape(d, srv.flavor); err != nil {
 			return change.Position{}, nil, err
 		}
 		t := shapes[i].table
+		ids[i] = t.ID
 		announced[d.Name] = t
 		if err := e.Schema(ctx, t); err != nil {
 			return change.Position{}, nil, err
@@ -184,7 +198,12 @@ func (s *Source) snapshot(ctx context.Context, srv serverInfo, e capture.Emitter
 			return change.Position{}, nil, err
 		}
 	}
-	s.log.Info("snapshot started", "tables", len(defs), "gtid", token, "binlog", coord.String())
+	if catchUp {
+		s.log.Info("snapshotting tables new to the source while the others stream", "tables", tableList(tables),
+			"gtid", token, "binlog", coord.String(), "offset", offset.Token)
+	} else {
+		s.log.Info("snapshot started", "tables", len(defs), "gtid", token, "binlog", coord.String())
+	}
 	started := time.Now()
 	var total int64
 	for _, sh := range shapes {
@@ -197,13 +216,28 @@ func (s *Source) snapshot(ctx context.Context, srv serverInfo, e capture.Emitter
 	if _, err := conn.Execute("COMMIT"); err != nil {
 		return change.Position{}, nil, fmt.Errorf("mysql source %q: snapshot: COMMIT: %w", s.cfg.Name, err)
 	}
-	pos := checkpoint(coord, token)
-	if err := e.Commit(ctx, pos); err != nil {
+	if err := e.Snapshotted(ctx, ids, version); err != nil {
+		return change.Position{}, nil, err
+	}
+	commitAt := pos
+	if catchUp {
+		commitAt = offset
+	}
+	if err := e.Commit(ctx, commitAt); err != nil {
 		return change.Position{}, nil, err
 	}
 	s.log.Info("snapshot read", "tables", len(defs), "rows", total, "took", time.Since(started).Round(time.Millisecond),
 		"gtid", token, "version", version)
 	return pos, defs, nil
+}
+
+// tableList is tables as a log value: db.name, comma-separated.
+func tableList(tables []TableName) string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ", ")
 }
 
 // copyTable streams one table's rows (a prepared SELECT, read row by row: never a whole table in

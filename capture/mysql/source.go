@@ -136,49 +136,128 @@ func unblockOnDone(ctx context.Context, c *client.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
 }
 
-// Run snapshots (when no offset is stored and the source is configured to) and streams.
+// Run snapshots (when no offset is stored and the source is configured to) and streams. With a
+// stored offset, tables ClickHouse holds no snapshot of (added to a running source) are snapshotted
+// on their own first.
 func (s *Source) Run(ctx context.Context, begin capture.Start, e capture.Emitter) error {
 	announced := map[TableName]*change.Table{}
-	srv, start, defs, err := s.prepare(ctx, begin.Position, e, announced)
+	p, err := s.prepare(ctx, begin, e, announced)
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
-	return s.stream(ctx, srv, start, newHistory(defs), announced, e)
+	return s.stream(ctx, p.srv, p.start, newHistory(p.defs), p.floors, announced, e)
+}
+
+// prepared is where and how streaming starts.
+type prepared struct {
+	srv   serverInfo
+	start change.Position // the GTID position streaming resumes after
+	defs  []*tableDef     // the captured tables' definitions: schema history's start
+	// floors are the versions of table snapshots newer than start: the stream drops a table's
+	// changes at or below its floor, which its snapshot already holds.
+	floors map[TableName]uint64
 }
 
 // prepare checks the server and the tables, and finds where streaming starts: after a snapshot,
 // at the server's current position (snapshot: never), or at the stored offset once the server is
-// known to still serve it. It returns the table definitions that seed schema history.
-func (s *Source) prepare(ctx context.Context, from change.Position, e capture.Emitter, announced map[TableName]*change.Table) (serverInfo, change.Position, []*tableDef, error) {
-	var start change.Position
+// known to still serve it (after snapshotting the tables new to the source).
+func (s *Source) prepare(ctx context.Context, begin capture.Start, e capture.Emitter, announced map[TableName]*change.Table) (prepared, error) {
+	var p prepared
+	from := begin.Position
 	conn, err := s.connect(ctx)
 	if err != nil {
-		return serverInfo{}, start, nil, err
+		return p, err
 	}
 	defer conn.Close()
 	defer unblockOnDone(ctx, conn)()
-	srv, err := s.preflight(conn)
-	if err != nil {
-		return srv, start, nil, err
+	if p.srv, err = s.preflight(conn); err != nil {
+		return p, err
 	}
-	defs, err := s.describeTables(conn, srv.flavor)
-	if err != nil {
-		return srv, start, nil, err
+	if p.defs, err = s.describeTables(conn, p.srv.flavor, s.cfg.Tables); err != nil {
+		return p, err
 	}
 	switch {
 	case from.IsZero() && s.cfg.Snapshot:
-		start, defs, err = s.snapshot(ctx, srv, e, announced)
+		p.start, p.defs, err = s.snapshot(ctx, p.srv, s.cfg.Tables, change.Position{}, e, announced)
 	case from.IsZero():
 		var cur serverPos
-		if cur, err = currentPosition(conn, srv); err != nil {
+		if cur, err = currentPosition(conn, p.srv); err != nil {
 			err = fmt.Errorf("mysql source %q: %w", s.cfg.Name, err)
 		}
-		start = cur.Position
-		s.log.Info("no offset stored and snapshot: never; streaming from the current position", "gtid", start.Token)
+		p.start = cur.Position
+		s.log.Info("no offset stored and snapshot: never; streaming from the current position", "gtid", p.start.Token)
 	default:
-		start, err = from, s.checkResume(conn, srv, from)
+		p.start = from
+		var end Coord
+		if end, err = s.checkResume(conn, p.srv, from); err == nil {
+			err = s.catchUp(ctx, begin, end, &p, e, announced)
+		}
 	}
-	return srv, start, defs, err
+	return p, err
+}
+
+// catchUp sets the floors of the table snapshots ClickHouse holds that are newer than the stored
+// offset, and, when the source is configured to snapshot, snapshots on their own the captured
+// tables ClickHouse holds no snapshot of (tables added to a running source), in a consistent
+// snapshot of their own while the offset stays where it is. Their changes between the offset and
+// that snapshot still arrive in the stream (the binlog carries every table), at or below the new
+// floor, and are dropped: nothing is applied twice, aggregations included. end is the server's
+// binlog end.
+func (s *Source) catchUp(ctx context.Context, begin capture.Start, end Coord, p *prepared, e capture.Emitter, announced map[TableName]*change.Table) error {
+	from := begin.Position
+	p.floors = map[TableName]uint64{}
+	for id, v := range begin.Tables {
+		name := TableName{DB: id.Namespace, Name: id.Name}
+		if v <= from.Version || !s.captured[name] {
+			continue
+		}
+		// A catch-up at the binlog end of an offset there is versioned one past it (snapshot).
+		if v > end.Version()+1 {
+			return purgedError(s.cfg.Name, from.Token, fmt.Errorf("table %s was snapshotted at binlog coordinate %s, past the server's binlog end %s "+
+				"(RESET MASTER, or a failover to another server: binlog coordinates are per server, and its changes would be dropped as already snapshotted)",
+				name, CoordOf(v), end))
+		}
+		p.floors[name] = v
+	}
+	if !s.cfg.Snapshot {
+		return nil
+	}
+	if begin.Tables == nil {
+		// An offset stored before cdcd recorded table snapshots: its tables were snapshotted then.
+		ids := make([]change.TableID, len(s.cfg.Tables))
+		for i, t := range s.cfg.Tables {
+			ids[i] = s.tableID(t)
+		}
+		return e.Snapshotted(ctx, ids, 0)
+	}
+	var missing []TableName
+	for _, t := range s.cfg.Tables {
+		if _, ok := begin.Tables[s.tableID(t)]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	at, defs, err := s.snapshot(ctx, p.srv, missing, from, e, announced)
+	if err != nil {
+		return err
+	}
+	// Schema history starts with the definitions the snapshot read, as its announcements did.
+	for _, d := range defs {
+		p.floors[d.Name] = at.Version
+		for i := range p.defs {
+			if p.defs[i].Name == d.Name {
+				p.defs[i] = d
+			}
+		}
+	}
+	return nil
+}
+
+// tableID is the change.TableID of a table of the source.
+func (s *Source) tableID(t TableName) change.TableID {
+	return change.TableID{Source: s.cfg.Name, Namespace: t.DB, Name: t.Name}
 }
 
 // ctxErr prefers ctx's error when ctx ended (the error is then a consequence of shutdown).

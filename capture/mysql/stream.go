@@ -21,6 +21,9 @@ type streamState struct {
 	e      capture.Emitter
 	byID   map[uint64]*shape           // table maps seen, by table id (nil: not captured)
 	tables map[TableName]*change.Table // the schema announced for each captured table
+	// floors are the versions of table snapshots newer than the stream's start: a table's
+	// changes at or below its floor are in its snapshot, and dropped.
+	floors map[TableName]uint64
 
 	file uint32 // the binlog file being read (its sequence number)
 	last change.Position
@@ -33,8 +36,9 @@ type streamState struct {
 }
 
 // stream reads the binlog from start (a GTID position) and turns its events into change events
-// until ctx ends or an error stops it.
-func (s *Source) stream(ctx context.Context, srv serverInfo, start change.Position, hist *history, announced map[TableName]*change.Table, e capture.Emitter) error {
+// until ctx ends or an error stops it. A table's changes at or below its floor are dropped.
+func (s *Source) stream(ctx context.Context, srv serverInfo, start change.Position, hist *history, floors map[TableName]uint64,
+	announced map[TableName]*change.Table, e capture.Emitter) error {
 	host, port, err := splitAddr(s.cfg.Addr)
 	if err != nil {
 		return change.Terminal(fmt.Errorf("mysql source %q: address %q: %w", s.cfg.Name, s.cfg.Addr, err))
@@ -62,8 +66,11 @@ func (s *Source) stream(ctx context.Context, srv serverInfo, start change.Positi
 		return s.privilegeError("start binlog replication", err)
 	}
 	s.log.Info("streaming", "flavor", srv.flavor, "gtid", start.Token, "server_id", s.cfg.ServerID)
+	for t, v := range floors {
+		s.log.Info("dropping a table's changes its snapshot holds", "table", t.String(), "through", CoordOf(v).String())
+	}
 
-	st := &streamState{s: s, srv: srv, hist: hist, e: e, byID: map[uint64]*shape{}, tables: map[TableName]*change.Table{}, last: start}
+	st := &streamState{s: s, srv: srv, hist: hist, e: e, byID: map[uint64]*shape{}, tables: map[TableName]*change.Table{}, floors: floors, last: start}
 	s.setReceived(start)
 	// Announce every captured table's schema now, so later stages create their tables and check
 	// their requirements at start; the binlog's table maps confirm or replace them.
@@ -178,6 +185,12 @@ func (st *streamState) commit(ctx context.Context, h *replication.EventHeader, g
 	return st.e.Commit(ctx, st.last)
 }
 
+// inSnapshot reports whether the open transaction's changes of table t are in t's snapshot (at or
+// below its floor), and so dropped.
+func (st *streamState) inSnapshot(t TableName) bool {
+	return len(st.floors) > 0 && st.version <= st.floors[t]
+}
+
 func (st *streamState) emit(ctx context.Context, ev change.Event) error {
 	ev.Version, ev.Seq, ev.CommitTime = st.version, st.seq, st.commitTime
 	st.seq++
@@ -187,7 +200,8 @@ func (st *streamState) emit(ctx context.Context, ev change.Event) error {
 // tableMap records a table map: the shape of the table's rows that follow.
 func (st *streamState) tableMap(ctx context.Context, tm *replication.TableMapEvent) error {
 	name := TableName{DB: string(tm.Schema), Name: string(tm.Table)}
-	if !st.s.captured[name] {
+	if !st.s.captured[name] || st.inSnapshot(name) {
+		// Not captured, or rows its snapshot holds: no schema to announce for them either.
 		st.byID[tm.TableID] = nil
 		return nil
 	}
@@ -224,8 +238,8 @@ func (st *streamState) tableMap(ctx context.Context, tm *replication.TableMapEve
 // rows decodes a rows event of a captured table into change events.
 func (st *streamState) rows(ctx context.Context, h *replication.EventHeader, ev *replication.RowsEvent) error {
 	sh := st.byID[ev.TableID]
-	if sh == nil {
-		return nil // a table cdcd does not capture
+	if sh == nil || st.inSnapshot(sh.name) {
+		return nil // a table cdcd does not capture, or rows its snapshot holds
 	}
 	data, ok := deferredData(ev)
 	if !ok {
