@@ -313,6 +313,13 @@ func (s *Source) catchUp(ctx context.Context, begin capture.Start, infos []table
 	if err != nil {
 		return nil, fmt.Errorf("postgres source %q: slot consistent point %q: %w", s.cfg.Name, res.ConsistentPoint, err)
 	}
+	if checkpoint(cp).Version <= from.Version {
+		// The snapshot's rows must be newer than the offset (the pipeline skips what is not), and
+		// every change after the snapshot newer than them. Creating the slot writes WAL, so the
+		// next attempt's consistent point is further on.
+		return nil, fmt.Errorf("postgres source %q: the consistent point %s of the new tables' snapshot is not past the stored offset %s; retrying",
+			s.cfg.Name, cp, from.Token)
+	}
 	s.log.Info("snapshotting tables new to the source while the others stream", "tables", strings.Join(names, ", "),
 		"consistent_point", cp.String(), "offset", from.Token)
 	if err := s.snapshot(ctx, res.SnapshotName, cp, tables, missing, e, from); err != nil {
