@@ -178,7 +178,6 @@ func (w *workload) op(pending pendingKeys) (string, [3]string) {
 		pending.mark("accounts", k, 1)
 		return fmt.Sprintf("INSERT INTO accounts VALUES (%d, %s, %s, %s)", id, w.amount(1000), w.text(), w.timestamp()), [3]string{"accounts", k}
 	case r < 95: // line items (composite key, REPLICA IDENTITY FULL)
-		w.nextID["line"]++
 		order, line := w.rng.IntN(40000), w.rng.IntN(5)
 		k := fmt.Sprintf("%d,%d", order, line)
 		return fmt.Sprintf(`INSERT INTO %s VALUES (%d, %d, %d, %s, %s) ON CONFLICT (order_id, line) DO UPDATE SET "qty (n)" = EXCLUDED."qty (n)" + 1, price = EXCLUDED.price`,
