@@ -242,3 +242,57 @@ func TestDeadLettersAreAvro(t *testing.T) {
 	}
 	d.stop()
 }
+
+// TestEnumLabelAdded: ALTER TYPE ... ADD VALUE sends nothing on the stream (no new Relation
+// message), yet rows holding the new labels, in enum and enum[] columns, reach ClickHouse under a
+// new schema version whose symbols include them; none goes to the dead letters.
+func TestEnumLabelAdded(t *testing.T) {
+	e := newEnv(t)
+	e.pg.Exec(t, e.pgDB, "CREATE TYPE feel AS ENUM ('sad', 'ok')",
+		"CREATE TABLE en (id int PRIMARY KEY, f feel, fs feel[])",
+		"INSERT INTO en VALUES (1, 'sad', '{ok}')")
+	d := startDaemon(t, e.config(t, []string{"public.en"}, ""))
+	view := "shop_public_en_current"
+	rowsIn := func(n uint64) {
+		t.Helper()
+		waitFor(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() (bool, error) {
+			c, err := e.chCount("SELECT count() FROM " + e.table(view))
+			return c == n, err
+		})
+	}
+	rowsIn(1)
+	e.pg.Exec(t, e.pgDB, "INSERT INTO en VALUES (2, 'ok', NULL)") // streamed under the first schema
+	rowsIn(2)
+	e.pg.Exec(t, e.pgDB, "ALTER TYPE feel ADD VALUE 'happy'", "ALTER TYPE feel ADD VALUE 'meh' BEFORE 'ok'",
+		"INSERT INTO en VALUES (3, 'happy', '{sad,meh}')",
+		"INSERT INTO en VALUES (4, 'ok', '{happy,NULL}')",
+		"UPDATE en SET f = 'meh' WHERE id = 1")
+	rowsIn(4)
+	e.waitCaughtUp(t)
+	got := e.chRows(t, "SELECT toString(id), ifNull(f, 'NULL'), toString(fs) FROM "+e.table(view)+" ORDER BY id")
+	want := "[[1 meh ['ok']] [2 ok []] [3 happy ['sad','meh']] [4 ok ['happy',NULL]]]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("rows %v\nwant %s", got, want)
+	}
+	if n, err := e.chCount("SELECT count() FROM " + e.table("_cdcd_dead_letters")); err != nil || n != 0 {
+		t.Errorf("%d dead letters (%v), want none", n, err)
+	}
+	var versions []int
+	registryGET(t, "http://"+e.registryAddr, "/subjects/shop.public.en-value/versions", &versions)
+	if len(versions) != 2 {
+		t.Errorf("subject versions %v, want 2 (the added labels read at once)", versions)
+	}
+	var latest struct {
+		Schema string `json:"schema"`
+	}
+	registryGET(t, "http://"+e.registryAddr, "/subjects/shop.public.en-value/versions/latest", &latest)
+	if !strings.Contains(latest.Schema, `"symbols":["sad","meh","ok","happy"]`) {
+		t.Errorf("latest schema's symbols: %s", latest.Schema)
+	}
+	if strings.Contains(d.out.String(), "pipeline stopped") {
+		t.Errorf("the pipeline restarted:\n%s", tail(d.out.String(), 30))
+	}
+	if code, _ := d.stop(); code != 0 {
+		t.Errorf("cdcd exited %d", code)
+	}
+}

@@ -21,7 +21,10 @@ type relation struct {
 	name     TableName
 	captured bool
 	table    *change.Table
-	oids     []uint32
+	oid      uint32    // the relation's
+	oids     []uint32  // per column, its type
+	typmods  []int32   // per column
+	enums    []int     // the columns holding enum labels (see widenEnums)
 	text     []Decoder // per column, for 't' values
 	binary   []Decoder // per column, for 'b' values (nil entries: no binary decoder)
 	// floor is the version of a snapshot of the table taken after the stream's start: its
@@ -271,6 +274,12 @@ func (st *streamState) rowChange(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if len(rel.enums) > 0 {
+		if err := st.widenEnums(ctx, rel, ev.After, ev.Before); err != nil {
+			return err
+		}
+		ev.Table = rel.table
+	}
 	return st.emit(ctx, ev)
 }
 
@@ -360,11 +369,12 @@ func (st *streamState) relation(ctx context.Context, m *pglogrepl.RelationMessag
 		}
 	}
 	rel.table = t
-	rel.oids = make([]uint32, len(cols))
+	rel.oid, rel.enums = m.RelationID, enumColumns(t)
+	rel.oids, rel.typmods = make([]uint32, len(cols)), make([]int32, len(cols))
 	rel.text = make([]Decoder, len(cols))
 	rel.binary = make([]Decoder, len(cols))
 	for i, c := range cols {
-		rel.oids[i] = c.oid
+		rel.oids[i], rel.typmods[i] = c.oid, c.typmod
 		ty := t.Columns[i].Type
 		if rel.text[i], err = NewDecoder(c.oid, ty, false); err != nil {
 			return change.Terminal(fmt.Errorf("postgres source %q: table %s column %q: %w", st.s.cfg.Name, name, c.name, err))
