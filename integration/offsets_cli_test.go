@@ -2,12 +2,16 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
 
 // storedOffset reads source shop's stored position token from ClickHouse.
@@ -42,6 +46,19 @@ func TestOffsetsCLI(t *testing.T) {
 	cfg := e.config(t, []string{"public.orders"}, "")
 
 	t.Run("usage", func(t *testing.T) {
+		// Bad input is exit 2 before anything is connected: also with ClickHouse unreachable.
+		text, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := writeConfig(t, strings.Replace(string(text), e.ch.Addr(), fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), 1))
+		uncaptured := writeConfig(t, string(text)+`aggregations:
+  - name: by_qty
+    from: shop.public.nosuch
+    group_by: [qty]
+    measures: {n: count()}
+`)
+		collision := e.config(t, []string{"public.a_b", "public_a.b"}, "")
 		for _, c := range []struct {
 			args []string
 			code int
@@ -57,6 +74,12 @@ func TestOffsetsCLI(t *testing.T) {
 			{[]string{"offsets", "reset", "--config", cfg, "--source", "nope", "--to", "latest"}, 2, `no source "nope"`},
 			{[]string{"offsets", "reset", "--config", cfg, "--source", "shop", "--to", "garbage"}, 2, `"garbage" is not a PostgreSQL LSN`},
 			{[]string{"offsets", "reset", "--config", cfg, "--bogus-flag"}, 2, "flag provided but not defined"},
+			{[]string{"offsets", "reset", "--config", down, "--source", "nope", "--to", "latest"}, 2, `no source "nope"`},
+			{[]string{"offsets", "reset", "--config", down, "--source", "shop", "--to", "garbage"}, 2, `"garbage" is not a PostgreSQL LSN`},
+			{[]string{"check", "--config", cfg}, 0, "ok (1 sources, 0 aggregations)"},
+			{[]string{"check", "--config", uncaptured}, 2, `aggregations[0].from: table public.nosuch is not among the tables of source "shop" (public.orders)`},
+			{[]string{"run", "--config", uncaptured}, 2, "table public.nosuch is not among the tables of source"},
+			{[]string{"check", "--config", collision}, 2, "shop_public_a_b"},
 			{[]string{"run", "--help"}, 0, "--config"},
 			{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
 		} {

@@ -88,7 +88,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := parseAggregations(cfg); err != nil {
+	if _, err := checkConfig(cfg); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d aggregations)\n", *path, len(cfg.Sources), len(cfg.Aggregations))

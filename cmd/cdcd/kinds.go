@@ -19,6 +19,10 @@ type sourceKind struct {
 	// tail builds a source that streams from now without touching the daemon's position (cdcd
 	// tail); nil when the kind cannot.
 	tail func(s *config.Source, log *slog.Logger) capture.Source
+	// checkPosition checks the form of an operator's --to before anything is connected (so a
+	// malformed position is bad input even with the servers down); nil where the form depends on
+	// the server.
+	checkPosition func(s *config.Source, to string) error
 }
 
 // sourceStatus is an operator's view of a source, read by inspect.

@@ -31,6 +31,14 @@ func init() {
 			}
 			return &myStatus{src: src, st: st}, nil
 		},
+		checkPosition: func(s *config.Source, to string) error {
+			switch f := mysql.Flavor(s.MySQL.Flavor); f {
+			case mysql.MySQL, mysql.MariaDB:
+				_, err := mysql.ParsePosition(f, to)
+				return err
+			}
+			return nil // flavor auto: the server says which form applies
+		},
 	})
 }
 

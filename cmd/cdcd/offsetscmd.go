@@ -138,6 +138,25 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return badInput("--source and --to are required")
 	}
+	// The source and the position's form are checked before connecting: bad input is exit 2
+	// whether or not the servers are up.
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	s, err := sourceByName(cfg, *name)
+	if err != nil {
+		return err
+	}
+	k, err := kindOf(s)
+	if err != nil {
+		return err
+	}
+	if *to != "latest" && *to != "snapshot" && k.checkPosition != nil {
+		if err := k.checkPosition(s, *to); err != nil {
+			return badInput("source %q: %v", s.Name, err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	env, err := openOffsets(ctx, *path, stderr)
@@ -145,10 +164,6 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer env.close()
-	s, err := sourceByName(env.cfg, *name)
-	if err != nil {
-		return err
-	}
 	if l, ok, err := env.store.CurrentLease(ctx, s.Name); err != nil {
 		return err
 	} else if ok && l.Alive() {
@@ -159,10 +174,6 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	k, err := kindOf(s)
-	if err != nil {
-		return err
-	}
 	st, err := k.inspect(ctx, s, env.log)
 	if err != nil {
 		return err

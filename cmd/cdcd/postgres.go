@@ -29,6 +29,10 @@ func init() {
 			}
 			return &pgStatus{src: src, st: st}, nil
 		},
+		checkPosition: func(_ *config.Source, to string) error {
+			_, err := postgres.ParsePosition(to)
+			return err
+		},
 	})
 }
 

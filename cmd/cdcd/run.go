@@ -57,12 +57,9 @@ func exitCodeOf(err error) int {
 // daemon runs every configured source's pipeline until ctx ends or one fails terminally.
 func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("cdcd starting", "version", version, "sources", len(cfg.Sources), "aggregations", len(cfg.Aggregations))
-	specs, err := parseAggregations(cfg)
+	specs, err := checkConfig(cfg)
 	if err != nil {
 		return err
-	}
-	if err := clickhouse.CheckNames(tableIDs(cfg), aggregationNames(specs)); err != nil {
-		return &exitError{code: 2, err: err}
 	}
 	conn, caps, err := connectClickHouseRetrying(ctx, cfg, log)
 	if ctx.Err() != nil {
