@@ -91,9 +91,9 @@ func (m Measure) String() string {
 // MaxWindowsPerRow bounds Size/Hop: each row belongs to that many hopping windows.
 const MaxWindowsPerRow = 1000
 
-// Reserved output columns: the sink adds the first four; window_start and window_end are the
+// Reserved output columns: the sink adds the first five; window_start and window_end are the
 // window's bounds.
-var reserved = []string{"_group", "_state", "_version", "_is_deleted", "window_start", "window_end"}
+var reserved = []string{"_group", "_seq", "_state", "_version", "_is_deleted", "window_start", "window_end"}
 
 var measureName = regexp.MustCompile(`^[a-z0-9_]+$`)
 
