@@ -110,13 +110,14 @@ func TestSchemaEvolution(t *testing.T) {
 
 // TestIncompatibleSchemaHaltsTable: int -> text under BACKWARD stops that table with an error
 // naming the subject, both versions and the reason; the other table keeps flowing; the position is
-// not acknowledged past the change; raising the subject's level resumes the table by replay.
+// not acknowledged past the change; changing the subject's level resumes the table by replay, and
+// so does deleting the subject (a second table).
 func TestIncompatibleSchemaHaltsTable(t *testing.T) {
 	e := newEnv(t)
 	e.pg.Exec(t, e.pgDB, "CREATE TABLE a (id int PRIMARY KEY, n int)", "CREATE TABLE b (id int PRIMARY KEY)",
-		"INSERT INTO a VALUES (1, 1)", "INSERT INTO b VALUES (1)")
+		"CREATE TABLE c (id int PRIMARY KEY, n int)", "INSERT INTO a VALUES (1, 1)", "INSERT INTO b VALUES (1)", "INSERT INTO c VALUES (1, 1)")
 	e.registryExtra = "  halt_retry: 1s\n" // so the test sees the automatic resume
-	d := startDaemon(t, e.config(t, []string{"public.a", "public.b"}, ""))
+	d := startDaemon(t, e.config(t, []string{"public.a", "public.b", "public.c"}, ""))
 	waitFor(t, 30*time.Second, "both tables", func() (bool, error) {
 		n, err := e.chCount("SELECT count() FROM " + e.table("shop_public_b_current"))
 		return n == 1, err
@@ -158,6 +159,24 @@ func TestIncompatibleSchemaHaltsTable(t *testing.T) {
 	e.waitCaughtUp(t)
 	e.sameTable(t, "a", "shop_public_a_current", []col{{"id", "int"}, {"n", "text"}}, []string{"id"})
 	e.sameTable(t, "b", "shop_public_b_current", []col{{"id", "int"}}, []string{"id"})
+
+	// The other way out: the operator deletes the subject, and the new schema starts it afresh.
+	e.pg.Exec(t, e.pgDB, "ALTER TABLE c ALTER COLUMN n TYPE text USING n::text", "INSERT INTO c VALUES (2, 'two')")
+	waitFor(t, 30*time.Second, "table c to halt", func() (bool, error) {
+		return strings.Contains(strings.ReplaceAll(d.out.String(), `\"`, `"`), `subject "shop.public.c-value"`), nil
+	})
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+e.registryAddr+"/subjects/shop.public.c-value", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE /subjects/shop.public.c-value: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	waitFor(t, 60*time.Second, "table c to resume", func() (bool, error) {
+		n, err := e.chCount("SELECT count() FROM " + e.table("shop_public_c_current"))
+		return n == 2, err
+	})
+	e.waitCaughtUp(t)
+	e.sameTable(t, "c", "shop_public_c_current", []col{{"id", "int"}, {"n", "text"}}, []string{"id"})
 	d.stop()
 }
 

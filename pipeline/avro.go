@@ -138,8 +138,8 @@ func (a *avroStage) stop(t *change.Table, ts *decode.TableSchema, subject string
 	a.mu.Unlock()
 	a.log.Error("table halted: its changes are not written and the source position is held until this is resolved",
 		"table", t.ID.String(), "subject", subject, "error", err, "held_at", a.held.Token,
-		"recovery", "raise the subject's compatibility level (PUT /config/"+subject+" on the registry) and cdcd resumes by itself, "+
-			"or re-snapshot the source (cdcd offsets reset --to snapshot)")
+		"recovery", "change the subject's compatibility level (PUT /config/"+subject+" on the registry, e.g. NONE) "+
+			"or delete the subject (DELETE /subjects/"+subject+"); cdcd then resumes by itself from the held position")
 }
 
 func (a *avroStage) Change(ctx context.Context, ev change.Event) error {

@@ -73,13 +73,13 @@ func (e *Embedded) Register(ctx context.Context, subject, schema string) (id, ve
 	if v := st.find(sub, p, false); v != nil {
 		return v.id, v.version, nil
 	}
-	level := st.level(subject)
-	if failed, reason := checkLevel(level, p.avro, st.versioned(sub)); failed != 0 {
-		return 0, 0, &IncompatibleError{Subject: subject, Version: failed, Level: level, NewSchema: schema, Reason: reason}
-	}
 	rec := Record{Kind: RecordSchema, Subject: subject, Version: 1, Schema: schema}
 	if sub != nil {
 		rec.Version = sub.nextVersion()
+	}
+	level := st.level(subject)
+	if failed, reason := checkLevel(level, p.avro, st.versioned(sub)); failed != 0 {
+		return 0, 0, &IncompatibleError{Subject: subject, Version: failed, Next: rec.Version, Level: level, NewSchema: schema, Reason: reason}
 	}
 	if known, ok := st.byCanon[p.canon]; ok {
 		rec.ID, rec.Schema = known, st.ids[known].text

@@ -90,10 +90,10 @@ func TestEmbeddedRegister(t *testing.T) {
 	if !errors.As(err, &inc) {
 		t.Fatalf("Register of int → string: %v, want *IncompatibleError", err)
 	}
-	if inc.Subject != subject || inc.Version != 2 || inc.Level != LevelBackward || inc.NewSchema != bad || inc.Reason == "" {
+	if inc.Subject != subject || inc.Version != 2 || inc.Next != 3 || inc.Level != LevelBackward || inc.NewSchema != bad || inc.Reason == "" {
 		t.Fatalf("IncompatibleError: %+v", inc)
 	}
-	want := `schema registry: subject "shop.public.orders-value": new schema is incompatible with version 2 under BACKWARD: the new schema cannot read data written with version 2: reader schema string not compatible with writer schema int`
+	want := `schema registry: subject "shop.public.orders-value": new schema (would be version 3) is incompatible with version 2 under BACKWARD: the new schema cannot read data written with version 2: reader schema string not compatible with writer schema int`
 	if err.Error() != want {
 		t.Fatalf("error text:\n%s\nwant\n%s", err, want)
 	}

@@ -126,6 +126,7 @@ func (x *External) incompatible(ctx context.Context, subject, schema string, ref
 	}
 	if versions, err := call(ctx, func() ([]int, error) { return x.client.GetSchemaVersions(subject) }); err == nil && len(versions) > 0 {
 		ie.Version = slices.Max(versions)
+		ie.Next = ie.Version + 1 // as Confluent numbers, unless later versions were deleted
 	}
 	if level, err := call(ctx, func() (*srclient.CompatibilityLevel, error) {
 		return x.client.GetCompatibilityLevel(subject, true)

@@ -61,10 +61,10 @@ func checkExternal(t *testing.T, url string) *External {
 	if !errors.As(err, &inc) || IsUnavailable(err) {
 		t.Fatalf("Register of an incompatible schema: %v, want *IncompatibleError", err)
 	}
-	if inc.Subject != subject || inc.Version != 2 || inc.Level != LevelBackward || inc.NewSchema != bad || inc.Reason == "" {
+	if inc.Subject != subject || inc.Version != 2 || inc.Next != 3 || inc.Level != LevelBackward || inc.NewSchema != bad || inc.Reason == "" {
 		t.Fatalf("IncompatibleError: %+v", inc)
 	}
-	prefix := fmt.Sprintf("schema registry: subject %q: new schema is incompatible with version 2 under BACKWARD: ", subject)
+	prefix := fmt.Sprintf("schema registry: subject %q: new schema (would be version 3) is incompatible with version 2 under BACKWARD: ", subject)
 	if !strings.HasPrefix(err.Error(), prefix) {
 		t.Fatalf("error text %q, want prefix %q", err, prefix)
 	}

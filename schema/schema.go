@@ -37,16 +37,23 @@ type IncompatibleError struct {
 	// Version is the existing version the new schema conflicts with: the latest live version,
 	// or under a _TRANSITIVE level the first that fails. 0 when the registry did not say and
 	// it could not be found out.
-	Version   int
+	Version int
+	// Next is the version the refused schema would have taken; 0 when not known.
+	Next      int
 	Level     Level  // the subject's level, "" when not known
 	NewSchema string // the schema that was refused
 	Reason    string // the registry's message or the checker's explanation
 }
 
-// Error names the subject, the version and level it conflicts with, and the reason.
+// Error names the subject, the version the new schema would have been, the version and level it
+// conflicts with, and the reason.
 func (e *IncompatibleError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "schema registry: subject %q: new schema is incompatible with ", e.Subject)
+	fmt.Fprintf(&b, "schema registry: subject %q: new schema ", e.Subject)
+	if e.Next > 0 {
+		fmt.Fprintf(&b, "(would be version %d) ", e.Next)
+	}
+	b.WriteString("is incompatible with ")
 	if e.Version > 0 {
 		fmt.Fprintf(&b, "version %d", e.Version)
 	} else {
