@@ -7,7 +7,9 @@ export PATH := /usr/local/go/bin:$(PATH)
 ## test: install missing database servers, then run every test (unit and integration, servers included)
 test: deps
 	$(GO) vet ./...
-	CDCD_TEST_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 45m ./...
+	rm -f .test-report
+	CDCD_TEST_REPORT=$(CURDIR)/.test-report CDCD_TEST_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 45m ./...
+	@echo "== figures measured by the integration tests (crash tests, comparisons):"; cat .test-report 2>/dev/null || true
 
 ## demo: start private servers and run cdcd on a sample workload
 demo: deps

@@ -102,7 +102,7 @@ func TestPostgresTableAddedToRunningSource(t *testing.T) {
 	n := e.sameTable(t, "items", "shop_public_items_current", ordersCols, []string{"id"})
 	m := e.sameTable(t, "orders", "shop_public_orders_current", aggOrdersCols, []string{"id"})
 	groups, bad := e.compareAggregates(t, orderAggChecks)
-	t.Logf("%d concurrent writes; %d + %d rows compared, 0 mismatches; %d aggregate groups compared, %d mismatches", writes, n, m, groups, bad)
+	report(t, "%d concurrent writes; %d + %d rows compared, 0 mismatches; %d aggregate groups compared, %d mismatches", writes, n, m, groups, bad)
 	if bad > 0 {
 		t.Fatalf("%d aggregate mismatches", bad)
 	}

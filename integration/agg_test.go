@@ -185,7 +185,7 @@ func TestAggregations(t *testing.T) {
 	orderWorkload(t, e.pgDSN, 2, 1500, 10000)
 	e.waitCaughtUp(t)
 	groups, bad := e.compareAggregates(t, orderAggChecks)
-	t.Logf("after the stream: %d groups compared, %d mismatches", groups, bad)
+	report(t, "after the stream: %d groups compared, %d mismatches", groups, bad)
 
 	// Recovery: a restart continues from the groups stored in ClickHouse.
 	if code, _ := d.stop(); code != 0 {
@@ -195,7 +195,7 @@ func TestAggregations(t *testing.T) {
 	orderWorkload(t, e.pgDSN, 3, 500, 20000)
 	e.waitCaughtUp(t)
 	groups, bad = e.compareAggregates(t, orderAggChecks)
-	t.Logf("after a restart: %d groups compared, %d mismatches", groups, bad)
+	report(t, "after a restart: %d groups compared, %d mismatches", groups, bad)
 	if !strings.Contains(d.out.String(), "aggregation recovered from ClickHouse") {
 		t.Error("the restart did not recover the aggregations from ClickHouse")
 	}
@@ -230,7 +230,7 @@ func TestAggregationBackfill(t *testing.T) {
 	orderWorkload(t, e.pgDSN, 8, 300, 30000)
 	e.waitCaughtUp(t)
 	groups, bad := e.compareAggregates(t, orderAggChecks)
-	t.Logf("backfilled: %d groups compared, %d mismatches", groups, bad)
+	report(t, "backfilled: %d groups compared, %d mismatches", groups, bad)
 	if !strings.Contains(d.out.String(), "aggregation backfilled") {
 		t.Error("the new aggregations were not backfilled")
 	}

@@ -377,7 +377,7 @@ func TestExactlyOnceUnderCrashes(t *testing.T) {
 	if n, _ := e.chCount("SELECT count() FROM " + e.table("_cdcd_dead_letters")); n != 0 {
 		t.Errorf("%d dead letters: %v", n, e.chRows(t, "SELECT table, op, toString(version), error, substring(record, 1, 300) FROM "+e.table("_cdcd_dead_letters")))
 	}
-	t.Logf("crash test: %d ops (%d transactions committed, %d rolled back; %d TOAST values, %d key moves, %d truncates), "+
+	report(t, "crash test: %d ops (%d transactions committed, %d rolled back; %d TOAST values, %d key moves, %d truncates), "+
 		"%d SIGKILLs, %d covered transactions checked at kills, %d offset-ahead violations, %d rows compared, %d mismatches, "+
 		"%d aggregate groups compared over 3 aggregations, %d aggregate mismatches, caught up in %v",
 		w.ops, len(w.txns), w.rolled, w.toasts, w.moves, w.truncate, crashes.kills, crashes.checked, crashes.violations, compared, mismatches,

@@ -170,7 +170,7 @@ func TestMySQLTableAddedToRunningSource(t *testing.T) {
 	n := e.sameMyTable(t, "items", myItemsCols, []string{"id"})
 	m := e.sameMyTable(t, "orders", myAggOrdersCols, []string{"id"})
 	groups, bad := e.compareMyAggregates(t)
-	t.Logf("%d concurrent writes; SIGKILL with %d of %d seeded rows of the new table written; %d + %d rows compared, 0 mismatches; "+
+	report(t, "%d concurrent writes; SIGKILL with %d of %d seeded rows of the new table written; %d + %d rows compared, 0 mismatches; "+
 		"%d aggregate groups compared, %d mismatches", writes, partial, seeded, n, m, groups, bad)
 	if bad > 0 {
 		t.Fatalf("%d aggregate mismatches", bad)
@@ -220,7 +220,7 @@ func TestMySQLTableAddedToRunningSource(t *testing.T) {
 	n = e.sameMyTable(t, "items", myItemsCols, []string{"id"})
 	m = e.sameMyTable(t, "orders", myAggOrdersCols, []string{"id"})
 	groups, bad = e.compareMyAggregates(t)
-	t.Logf("after a reset to the offset the table was added at: %d + %d rows compared, 0 mismatches; %d aggregate groups compared, %d mismatches",
+	report(t, "after a reset to the offset the table was added at: %d + %d rows compared, 0 mismatches; %d aggregate groups compared, %d mismatches",
 		n, m, groups, bad)
 	if bad > 0 {
 		t.Errorf("%d aggregate mismatches after replaying from before the new table's snapshot", bad)

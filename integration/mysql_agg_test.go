@@ -171,7 +171,7 @@ func TestMySQLAggregations(t *testing.T) {
 	e.myOrderWorkload(t, 2, 1500, 10000)
 	e.waitCaughtUp(t)
 	groups, bad := e.compareMyAggregates(t)
-	t.Logf("after the snapshot and the stream: %d groups compared, %d mismatches", groups, bad)
+	report(t, "after the snapshot and the stream: %d groups compared, %d mismatches", groups, bad)
 
 	// A SIGKILL in the middle of the stream, then a restart that recovers from ClickHouse.
 	done := make(chan struct{})
@@ -185,7 +185,7 @@ func TestMySQLAggregations(t *testing.T) {
 	<-done
 	e.waitCaughtUp(t)
 	groups, bad2 := e.compareMyAggregates(t)
-	t.Logf("after a SIGKILL and a restart: %d groups compared, %d mismatches", groups, bad2)
+	report(t, "after a SIGKILL and a restart: %d groups compared, %d mismatches", groups, bad2)
 	if !strings.Contains(d.out.String(), "aggregation recovered from ClickHouse") {
 		t.Error("the restart did not recover the aggregations from ClickHouse")
 	}

@@ -151,7 +151,7 @@ func TestMySQLExactlyOnceUnderCrashes(t *testing.T) {
 		t.Errorf("%d dead letters: %v", n, e.chRows(t, "SELECT table, op, error FROM "+e.table("_cdcd_dead_letters")+" LIMIT 5"))
 	}
 	all := strings.Join(append(crashes.logs, crashes.d.out.String()), "\n")
-	t.Logf("mariadb crash test: %d ops (%d transactions committed, %d rolled back; %d key moves, %d truncates), "+
+	report(t, "mariadb crash test: %d ops (%d transactions committed, %d rolled back; %d key moves, %d truncates), "+
 		"%d SIGKILLs (%d snapshots started, %d completed), %d covered transactions checked at kills, %d offset-ahead violations, "+
 		"%d rows compared, %d mismatches, caught up in %v",
 		w.ops, len(w.txns), w.rolled, w.moves, w.truncate, crashes.kills, strings.Count(all, `msg="snapshot started"`), strings.Count(all, `msg="snapshot read"`),
