@@ -39,10 +39,10 @@ var myTypeColumns = []struct {
 	{"dtm", "datetime(6)", "", [3]string{"'2024-03-10 02:30:00.123456'", "NULL", "'1969-12-31 23:59:59.999999'"}, [3]string{"1710037800123456", "NULL", "-1"}},
 	{"dtm0", "datetime", "", [3]string{"'1970-01-01 00:00:00'", "NULL", "'2038-01-19 03:14:08'"}, [3]string{"0", "NULL", "2147483648000000"}},
 	{"tsz", "timestamp(6) NULL", "", [3]string{"'2024-03-10 06:59:59.999999'", "NULL", "'1970-01-01 00:00:01'"}, [3]string{"1710053999999999", "NULL", "1000000"}},
-	// TIME within a day: the Avro stage takes change.Time as a time of day and refuses the rest of
-	// MySQL's TIME range (-838:59:59 to 838:59:59), which capture/mysql's own round-trip test covers.
+	// TIME is a duration in MySQL: its whole range (-838:59:59 to 838:59:59) is kept, as microseconds.
 	{"tm", "time(6)", "", [3]string{"'23:59:59.999999'", "NULL", "'00:00:00.000001'"}, [3]string{"86399999999", "NULL", "1"}},
 	{"tm0", "time", "", [3]string{"'00:00:00'", "NULL", "'23:59:59'"}, [3]string{"0", "NULL", "86399000000"}},
+	{"tmr", "time(1)", "", [3]string{"'-838:59:59'", "NULL", "'100:00:00.5'"}, [3]string{"-3020399000000", "NULL", "360000500000"}},
 	{"y", "year", "", [3]string{"2155", "NULL", "1901"}, [3]string{"2155", "NULL", "1901"}},
 	{"e", "enum('a','b c','d''q')", "e", [3]string{"'d''q'", "NULL", "'a'"}, [3]string{"d'q", "NULL", "a"}},
 	{"st", "set('x','y','z')", "st", [3]string{"'z,x'", "NULL", "''"}, [3]string{"x,z", "NULL", ""}},
