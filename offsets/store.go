@@ -49,7 +49,7 @@ func NewStore(conn driver.Conn, db string) *Store {
 	return &Store{conn: conn, db: db, last: map[string]Offset{}}
 }
 
-// Ensure creates the offsets, leases and table snapshots tables when missing.
+// Ensure creates the offsets, leases, table snapshots and schema history tables when missing.
 func (s *Store) Ensure(ctx context.Context) error {
 	q := clickhouse.QuoteIdent
 	stmts := []string{
@@ -66,6 +66,9 @@ func (s *Store) Ensure(ctx context.Context) error {
 		}
 	}
 	if err := s.ensureSnapshots(ctx); err != nil {
+		return fmt.Errorf("offsets: create tables in %s: %w", s.db, err)
+	}
+	if err := s.ensureHistory(ctx); err != nil {
 		return fmt.Errorf("offsets: create tables in %s: %w", s.db, err)
 	}
 	return nil

@@ -66,6 +66,9 @@ func (st *streamState) ddl(ctx context.Context, db, q string) error {
 		return st.truncate(ctx, stmt.Table)
 	case ddlCreate, ddlCreateLike:
 		st.hist.apply(stmt)
+		if err := st.saveHistory(ctx); err != nil {
+			return err
+		}
 		if st.s.captured[stmt.Table] {
 			st.s.log.Info("captured table created", "table", stmt.Table.String())
 			return st.truncate(ctx, stmt.Table)
@@ -96,7 +99,20 @@ func (st *streamState) ddl(ctx context.Context, db, q string) error {
 			st.s.log.Warn("schema history lost track of a captured table", "table", t.String(), "reason", d.Unreliable)
 		}
 	}
-	return nil
+	return st.saveHistory(ctx)
+}
+
+// saveHistory stores schema history as it stands after the statement just applied, so a restart
+// from an offset past it starts from it (see HistoryStore).
+func (st *streamState) saveHistory(ctx context.Context) error {
+	if st.s.cfg.History == nil {
+		return nil
+	}
+	defs := make([]*tableDef, 0, len(st.hist.tables))
+	for _, d := range st.hist.tables {
+		defs = append(defs, d)
+	}
+	return st.s.saveHistory(ctx, st.version, defs)
 }
 
 func (st *streamState) logRename(from, to TableName) {

@@ -104,9 +104,11 @@
 // ALTER TABLE ADD/DROP/MODIFY/CHANGE/RENAME COLUMN, ADD/DROP PRIMARY KEY, RENAME, CREATE, DROP)
 // supplies what the table maps lack: MariaDB's JSON columns, defaults, and with MINIMAL or NO_LOG
 // metadata the names, ENUM/SET labels, signedness and keys, matched by position and checked against
-// the table map's types. History is not stored: a restart without a snapshot rebuilds it from
-// today's catalog, so with MINIMAL metadata a DDL made while cdcd was stopped may be misapplied
-// (hence the start-up warning: set binlog_row_metadata=FULL).
+// the table map's types. With a HistoryStore (the daemon's keeps it in ClickHouse) history is saved
+// after the snapshot, at each start and after each DDL statement that changes it, and a start from
+// a stored offset reads the record in force there (see HistoryStore); without one, or with no
+// record at or below the offset (one stored by an older cdcd), a restart rebuilds history from
+// today's catalog, and with MINIMAL metadata a DDL made while cdcd was stopped may be misapplied.
 //
 // A new schema reaches the pipeline at the first table map after the change. TRUNCATE TABLE of a
 // captured table emits a Truncate, and so does CREATE TABLE of a captured name (a new table is

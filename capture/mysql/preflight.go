@@ -85,8 +85,8 @@ func (s *Source) preflight(x execer) (serverInfo, error) {
 		return si, change.Terminal(fmt.Errorf("mysql source %q: %w", s.cfg.Name, err))
 	}
 	if md := strings.ToUpper(si.vars["binlog_row_metadata"]); md != "FULL" {
-		s.log.Warn("binlog_row_metadata is not FULL: column names, ENUM/SET labels and keys come from cdcd's schema history, which after a restart "+
-			"starts from today's catalog; set binlog_row_metadata=FULL so every row event carries its own", "binlog_row_metadata", md)
+		s.log.Warn("binlog_row_metadata is not FULL: column names, ENUM/SET labels and keys come from cdcd's schema history "+
+			"(kept in ClickHouse); set binlog_row_metadata=FULL so every row event carries its own", "binlog_row_metadata", md)
 	}
 	return si, nil
 }

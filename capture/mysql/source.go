@@ -36,6 +36,9 @@ type Config struct {
 	Heartbeat   time.Duration
 	ReadTimeout time.Duration
 	Log         *slog.Logger
+	// History keeps schema history across restarts; nil keeps none (a restart then starts it from
+	// today's catalog, see the package doc).
+	History HistoryStore
 }
 
 // Source is a MySQL or MariaDB binlog stream. It implements capture.Source.
@@ -145,7 +148,16 @@ func (s *Source) Run(ctx context.Context, begin capture.Start, e capture.Emitter
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
-	return s.stream(ctx, p.srv, p.start, newHistory(p.defs), p.floors, announced, e)
+	defs := p.defs
+	if !begin.Position.IsZero() {
+		if defs, err = s.resumeHistory(ctx, p.start.Version, p.defs, p.floors); err != nil {
+			return ctxErr(ctx, err)
+		}
+	}
+	if err := s.saveHistory(ctx, p.start.Version, defs); err != nil {
+		return ctxErr(ctx, err)
+	}
+	return s.stream(ctx, p.srv, p.start, newHistory(defs), p.floors, announced, e)
 }
 
 // prepared is where and how streaming starts.

@@ -7,13 +7,15 @@ import (
 	"github.com/cdcd-dev/cdcd/capture"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/offsets"
 )
 
 // sourceKind is one kind of source (postgres, mysql). Each registers itself from its own file's
 // init, keyed by config.Source.Kind().
 type sourceKind struct {
-	// new builds the capture source of a configured entry.
-	new func(s *config.Source, log *slog.Logger) capture.Source
+	// new builds the capture source of a configured entry; store keeps what the source keeps
+	// beside its offsets (MySQL's schema history).
+	new func(s *config.Source, log *slog.Logger, store *offsets.Store) capture.Source
 	// inspect reads what the offsets CLI shows and needs of a configured source.
 	inspect func(ctx context.Context, s *config.Source, log *slog.Logger) (sourceStatus, error)
 	// tail builds a source that streams from now without touching the daemon's position (cdcd

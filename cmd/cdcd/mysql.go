@@ -13,11 +13,18 @@ import (
 	"github.com/cdcd-dev/cdcd/capture/mysql"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/offsets"
 )
 
 func init() {
 	registerKind("mysql", sourceKind{
-		new: func(s *config.Source, log *slog.Logger) capture.Source { return newMySQL(s, log) },
+		new: func(s *config.Source, log *slog.Logger, store *offsets.Store) capture.Source {
+			return newMySQLWith(s, log, func(c *mysql.Config) {
+				if store != nil {
+					c.History = store // schema history survives restarts
+				}
+			})
+		},
 		tail: func(s *config.Source, log *slog.Logger) capture.Source {
 			// From now, no snapshot, and under a replica id of its own: the server would drop the
 			// daemon's connection for a second replica with its id.

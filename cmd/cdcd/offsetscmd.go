@@ -207,6 +207,13 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	}
+	if *to == "snapshot" {
+		// The new snapshot saves the schema history it reads; older records (of another server's
+		// binlog, after a failover) must not be read instead.
+		if err := env.store.ForgetHistory(ctx, s.Name); err != nil {
+			return err
+		}
+	}
 	if _, err := env.store.Reset(ctx, s.Name, s.Kind(), pos, fmt.Sprintf("reset from %s to %s by cdcd offsets reset", from, target)); err != nil {
 		return err
 	}

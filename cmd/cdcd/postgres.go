@@ -11,11 +11,12 @@ import (
 	"github.com/cdcd-dev/cdcd/capture/postgres"
 	"github.com/cdcd-dev/cdcd/change"
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/offsets"
 )
 
 func init() {
 	registerKind("postgres", sourceKind{
-		new: func(s *config.Source, log *slog.Logger) capture.Source { return newPostgres(s, log) },
+		new: func(s *config.Source, log *slog.Logger, _ *offsets.Store) capture.Source { return newPostgres(s, log) },
 		tail: func(s *config.Source, log *slog.Logger) capture.Source {
 			return newPostgresWith(s, log, func(c *postgres.Config) {
 				c.Temporary, c.Snapshot, c.Slot = true, false, fmt.Sprintf("cdcd_tail_%d", os.Getpid())

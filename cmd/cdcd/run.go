@@ -137,7 +137,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		src := k.new(s, log)
+		src := k.new(s, log, store)
 		stats := &pipeline.Stats{}
 		runs = append(runs, run{src: s, stats: stats, cfg: pipeline.Config{Name: s.Name, Source: src,
 			Sink: clickhouse.New(conn, db, s.Name, caps, log.With("source", s.Name)), Offsets: store, Limits: limits, Log: log,
