@@ -101,6 +101,46 @@ func TestPostgresStartupErrors(t *testing.T) {
 		})
 		d.stop()
 	})
+	t.Run("slot invalidated with offsets", func(t *testing.T) {
+		e := newEnv(t)
+		e.pg.Exec(t, e.pgDB, "CREATE TABLE orders (id int PRIMARY KEY)", "INSERT INTO orders VALUES (1)",
+			"CREATE TABLE filler (id int, pad text)")
+		cfg := e.config(t, []string{"public.orders"}, "")
+		d := startDaemon(t, cfg)
+		waitFor(t, 30*time.Second, "an offset", func() (bool, error) {
+			n, err := e.chCount("SELECT count() FROM " + e.table("_cdcd_offsets"))
+			return n > 0, err
+		})
+		if code, _ := d.stop(); code != 0 {
+			t.Fatalf("cdcd exited %d", code)
+		}
+		// PostgreSQL may remove WAL an inactive slot needs beyond max_slot_wal_keep_size: the slot
+		// is then invalidated (wal_status = lost).
+		e.pg.Exec(t, e.pgDB, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'", "SELECT pg_reload_conf()")
+		t.Cleanup(func() { e.pg.Exec(t, e.pgDB, "ALTER SYSTEM RESET max_slot_wal_keep_size", "SELECT pg_reload_conf()") })
+		for i := 0; ; i++ {
+			e.pg.Exec(t, e.pgDB, "INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 50000) g",
+				"SELECT pg_switch_wal()", "CHECKPOINT")
+			if e.pgScalar(t, "SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = 'cdcd_shop'") == "lost" {
+				break
+			}
+			if i == 20 {
+				t.Fatal("the slot was not invalidated")
+			}
+		}
+		expectStartupError(t, cfg, 1, `replication slot "cdcd_shop" was invalidated (wal_status = lost`,
+			"will not create a new slot silently", "cdcd offsets reset --config <file> --source shop --to snapshot")
+		if code, out := runCLI(t, nil, "offsets", "reset", "--config", cfg, "--source", "shop", "--to", "snapshot"); code != 0 {
+			t.Fatalf("reset --to snapshot exited %d: %s", code, out)
+		}
+		e.pg.Exec(t, e.pgDB, "INSERT INTO orders VALUES (2)")
+		d = startDaemon(t, cfg)
+		waitFor(t, 30*time.Second, "the new snapshot", func() (bool, error) {
+			n, err := e.chCount("SELECT count() FROM " + e.table("shop_public_orders_current"))
+			return n == 2, err
+		})
+		d.stop()
+	})
 }
 
 // TestUnreachableServers: a daemon whose source or ClickHouse is down keeps retrying with a clear
