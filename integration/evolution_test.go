@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,9 +12,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cdcd-dev/cdcd/decode"
 	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
+
+// execBeforeCommit runs stmt in a transaction and returns where the WAL ended just before its
+// commit record: a position may be acknowledged up to there (PostgreSQL resends a transaction whose
+// commit record starts at or after the confirmed position) without skipping it, never past it.
+func (e *env) execBeforeCommit(t testing.TB, stmt string) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, e.pgDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lsn string
+	if _, err = tx.Exec(ctx, stmt); err == nil {
+		err = tx.QueryRow(ctx, "SELECT (pg_current_wal_insert_lsn() - '0/0')::text").Scan(&lsn)
+	}
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	n, err := strconv.ParseUint(lsn, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 // registryGET reads a JSON document from the daemon's embedded registry.
 func registryGET(t testing.TB, base, path string, into any) {
@@ -125,8 +160,8 @@ func TestIncompatibleSchemaHaltsTable(t *testing.T) {
 	// The DDL itself decodes to nothing (an idle stream may move past it); the first row under the
 	// new schema is what must not be acknowledged.
 	e.pg.Exec(t, e.pgDB, "ALTER TABLE a ALTER COLUMN n TYPE text USING n::text")
-	before, _ := strconv.ParseUint(e.pgScalar(t, "SELECT (pg_current_wal_insert_lsn() - '0/0')::text"), 10, 64)
-	e.pg.Exec(t, e.pgDB, "INSERT INTO a VALUES (2, 'two')", "INSERT INTO b VALUES (2)", "INSERT INTO b VALUES (3)")
+	before := e.execBeforeCommit(t, "INSERT INTO a VALUES (2, 'two')")
+	e.pg.Exec(t, e.pgDB, "INSERT INTO b VALUES (2)", "INSERT INTO b VALUES (3)")
 	waitFor(t, 30*time.Second, "the other table to keep flowing", func() (bool, error) {
 		n, err := e.chCount("SELECT count() FROM " + e.table("shop_public_b_current"))
 		return n == 3, err
@@ -197,8 +232,7 @@ func TestRegistryUnavailable(t *testing.T) {
 	})
 	p.down()
 	e.pg.Exec(t, e.pgDB, "ALTER TABLE r ADD COLUMN b text")
-	before, _ := strconv.ParseUint(e.pgScalar(t, "SELECT (pg_current_wal_insert_lsn() - '0/0')::text"), 10, 64)
-	e.pg.Exec(t, e.pgDB, "INSERT INTO r VALUES (2, 2, 'x')")
+	before := e.execBeforeCommit(t, "INSERT INTO r VALUES (2, 2, 'x')")
 	waitFor(t, 30*time.Second, "the pause to be logged", func() (bool, error) {
 		return strings.Contains(d.out.String(), "schema registry unavailable"), nil
 	})
