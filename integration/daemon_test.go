@@ -261,6 +261,15 @@ func (e *env) chRows(t testing.TB, q string) [][]string {
 }
 
 // chCount returns SELECT count() of a query's FROM clause.
+// waitRows waits until the ClickHouse table or view holds n rows.
+func (e *env) waitRows(t testing.TB, view string, n uint64) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d rows in %s", n, view), func() (bool, error) {
+		c, err := e.chCount("SELECT count() FROM " + e.table(view))
+		return c == n, err
+	})
+}
+
 func (e *env) chCount(q string) (uint64, error) {
 	var n uint64
 	err := e.chConn.QueryRow(context.Background(), q).Scan(&n)

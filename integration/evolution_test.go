@@ -90,14 +90,7 @@ func TestSchemaEvolution(t *testing.T) {
 		"INSERT INTO ev VALUES (1, 1, 'one', 'v1')")
 	d := startDaemon(t, e.config(t, []string{"public.ev"}, ""))
 	view := "shop_public_ev_current"
-	rowsIn := func(n uint64) {
-		t.Helper()
-		waitFor(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() (bool, error) {
-			c, err := e.chCount("SELECT count() FROM " + e.table(view))
-			return c == n, err
-		})
-	}
-	rowsIn(1)
+	e.waitRows(t, view, 1)
 	steps := []struct {
 		ddl, dml string
 	}{
@@ -109,7 +102,7 @@ func TestSchemaEvolution(t *testing.T) {
 	}
 	for i, s := range steps {
 		e.pg.Exec(t, e.pgDB, s.ddl, s.dml)
-		rowsIn(uint64(i + 2))
+		e.waitRows(t, view, uint64(i+2))
 	}
 	e.waitCaughtUp(t)
 
@@ -306,21 +299,14 @@ func TestEnumLabelAdded(t *testing.T) {
 		"INSERT INTO en VALUES (1, 'sad', '{ok}')")
 	d := startDaemon(t, e.config(t, []string{"public.en"}, ""))
 	view := "shop_public_en_current"
-	rowsIn := func(n uint64) {
-		t.Helper()
-		waitFor(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() (bool, error) {
-			c, err := e.chCount("SELECT count() FROM " + e.table(view))
-			return c == n, err
-		})
-	}
-	rowsIn(1)
+	e.waitRows(t, view, 1)
 	e.pg.Exec(t, e.pgDB, "INSERT INTO en VALUES (2, 'ok', NULL)") // streamed under the first schema
-	rowsIn(2)
+	e.waitRows(t, view, 2)
 	e.pg.Exec(t, e.pgDB, "ALTER TYPE feel ADD VALUE 'happy'", "ALTER TYPE feel ADD VALUE 'meh' BEFORE 'ok'",
 		"INSERT INTO en VALUES (3, 'happy', '{sad,meh}')",
 		"INSERT INTO en VALUES (4, 'ok', '{happy,NULL}')",
 		"UPDATE en SET f = 'meh' WHERE id = 1")
-	rowsIn(4)
+	e.waitRows(t, view, 4)
 	e.waitCaughtUp(t)
 	got := e.chRows(t, "SELECT toString(id), ifNull(f, 'NULL'), toString(fs) FROM "+e.table(view)+" ORDER BY id")
 	want := "[[1 meh ['ok']] [2 ok []] [3 happy ['sad','meh']] [4 ok ['happy',NULL]]]"

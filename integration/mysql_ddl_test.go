@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestMySQLDDLMidStream: ADD COLUMN (nullable, and NOT NULL with a default), DROP COLUMN, MODIFY
@@ -17,14 +16,7 @@ func TestMySQLDDLMidStream(t *testing.T) {
 		"CREATE TABLE tr (id int PRIMARY KEY, n int)", "INSERT INTO tr VALUES (1, 1), (2, 2)")
 	d := startDaemon(t, e.config(t, []string{"ev", "tr"}, ""))
 	view := e.chName("ev") + "_current"
-	rowsIn := func(n uint64) {
-		t.Helper()
-		waitFor(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() (bool, error) {
-			c, err := e.chCount("SELECT count() FROM " + e.table(view))
-			return c == n, err
-		})
-	}
-	rowsIn(1)
+	e.waitRows(t, view, 1)
 	steps := []struct{ ddl, dml string }{
 		{"ALTER TABLE ev ADD COLUMN n text", "INSERT INTO ev VALUES (2, 2, 'two', 'v2', 'nn')"},
 		{"ALTER TABLE ev ADD COLUMN dflt int NOT NULL DEFAULT 7", "INSERT INTO ev VALUES (3, 3, 'three', 'v3', NULL, 8)"},
@@ -34,7 +26,7 @@ func TestMySQLDDLMidStream(t *testing.T) {
 	}
 	for i, s := range steps {
 		e.exec(t, s.ddl, s.dml)
-		rowsIn(uint64(i + 2))
+		e.waitRows(t, view, uint64(i+2))
 	}
 	e.exec(t, "UPDATE ev SET a = 11 WHERE id = 1")
 
@@ -97,17 +89,10 @@ func TestMySQLHistoryAcrossRestart(t *testing.T) {
 	e.exec(t, "CREATE TABLE h (id int PRIMARY KEY, a int, b int, s varchar(10))", "INSERT INTO h VALUES (1, 10, 100, 'one')")
 	cfg := e.config(t, []string{"h"}, "")
 	view := e.chName("h") + "_current"
-	rowsIn := func(n uint64) {
-		t.Helper()
-		waitFor(t, 30*time.Second, fmt.Sprintf("%d rows", n), func() (bool, error) {
-			c, err := e.chCount("SELECT count() FROM " + e.table(view))
-			return c == n, err
-		})
-	}
 	d := startDaemon(t, cfg)
-	rowsIn(1)
+	e.waitRows(t, view, 1)
 	e.exec(t, "INSERT INTO h VALUES (2, 20, 200, 'two')")
-	rowsIn(2)
+	e.waitRows(t, view, 2)
 	e.waitCaughtUp(t)
 	if code, _ := d.stop(); code != 0 {
 		t.Fatalf("cdcd exited %d", code)
@@ -117,7 +102,7 @@ func TestMySQLHistoryAcrossRestart(t *testing.T) {
 		"ALTER TABLE h DROP COLUMN a", "ALTER TABLE h MODIFY s varchar(10) AFTER id",
 		"INSERT INTO h VALUES (4, 'four', 400)", "UPDATE h SET s = 'uno' WHERE id = 1")
 	d = startDaemon(t, cfg)
-	rowsIn(4)
+	e.waitRows(t, view, 4)
 	e.waitCaughtUp(t)
 	got := e.chRows(t, "SELECT toString(id), ifNull(toString(a), 'NULL'), ifNull(toString(b), 'NULL'), ifNull(s, 'NULL') FROM "+
 		e.table(view)+" ORDER BY id")

@@ -70,6 +70,10 @@ const (
 	CountDistinct                 // count_distinct(col), count(DISTINCT col): distinct non-NULL values
 )
 
+// measureFuncs are the aggregate functions by the name both forms write (count(col) counts the
+// non-null values; count() is recognised from its empty argument list).
+var measureFuncs = map[string]Func{"count": CountNonNull, "count_distinct": CountDistinct, "sum": Sum, "avg": Avg, "min": Min, "max": Max}
+
 var funcNames = [...]string{Count: "count", CountNonNull: "count", Sum: "sum", Avg: "avg",
 	Min: "min", Max: "max", CountDistinct: "count_distinct"}
 
@@ -326,20 +330,8 @@ func parseMeasure(name, src string) (Measure, error) {
 		return m, unexpected(0, "expected count, count_distinct, sum, avg, min or max")
 	}
 	fn := strings.ToLower(toks[0].raw)
-	switch fn {
-	case "count":
-		m.Func = CountNonNull
-	case "count_distinct":
-		m.Func = CountDistinct
-	case "sum":
-		m.Func = Sum
-	case "avg":
-		m.Func = Avg
-	case "min":
-		m.Func = Min
-	case "max":
-		m.Func = Max
-	default:
+	var ok bool
+	if m.Func, ok = measureFuncs[fn]; !ok {
 		return m, unexpected(0, "expected count, count_distinct, sum, avg, min or max")
 	}
 	if toks[1].kind != tLParen {

@@ -347,24 +347,12 @@ func (t *translator) measure(e ast.ExprNode) (Measure, error) {
 		return Measure{}, t.errNode(e, "unsupported expression in the SELECT list: only group columns and count, sum, avg, min, max, count(DISTINCT column)")
 	}
 	var m Measure
-	switch fn {
-	case "count":
-		m.Func = CountNonNull
-		if distinct {
-			m.Func = CountDistinct
-		}
-	case "count_distinct":
-		m.Func = CountDistinct
-	case "sum":
-		m.Func = Sum
-	case "avg":
-		m.Func = Avg
-	case "min":
-		m.Func = Min
-	case "max":
-		m.Func = Max
-	default:
+	var ok bool
+	if m.Func, ok = measureFuncs[fn]; !ok {
 		return m, t.errNode(e, "aggregate %s() is not supported: use count, sum, avg, min, max or count(DISTINCT column)", fn)
+	}
+	if fn == "count" && distinct {
+		m.Func = CountDistinct
 	}
 	if distinct && fn != "count" {
 		return m, t.errNode(e, "%s(DISTINCT ...) is not supported; count(DISTINCT column) is", fn)

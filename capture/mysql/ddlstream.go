@@ -105,14 +105,7 @@ func (st *streamState) ddl(ctx context.Context, db, q string) error {
 // saveHistory stores schema history as it stands after the statement just applied, so a restart
 // from an offset past it starts from it (see HistoryStore).
 func (st *streamState) saveHistory(ctx context.Context) error {
-	if st.s.cfg.History == nil {
-		return nil
-	}
-	defs := make([]*tableDef, 0, len(st.hist.tables))
-	for _, d := range st.hist.tables {
-		defs = append(defs, d)
-	}
-	return st.s.saveHistory(ctx, st.version, defs)
+	return st.s.saveHistory(ctx, st.version, st.hist.defs())
 }
 
 func (st *streamState) logRename(from, to TableName) {

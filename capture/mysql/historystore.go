@@ -33,15 +33,16 @@ type historyRecord struct {
 	Tables []*tableDef `json:"tables"`
 }
 
-// encode returns history's record: its definitions, sorted by table.
-func (h *history) encode() ([]byte, error) {
+// defs returns history's definitions, in no order.
+func (h *history) defs() []*tableDef {
 	defs := make([]*tableDef, 0, len(h.tables))
 	for _, d := range h.tables {
 		defs = append(defs, d)
 	}
-	return encodeDefs(defs)
+	return defs
 }
 
+// encodeDefs returns the record of defs, sorted by table.
 func encodeDefs(defs []*tableDef) ([]byte, error) {
 	defs = slices.Clone(defs)
 	slices.SortFunc(defs, func(a, b *tableDef) int {

@@ -20,7 +20,7 @@ func TestHistoryRecordRoundTrip(t *testing.T) {
 		{Name: TableName{"`odd` db", "t.1"}, Unreliable: "AFTER unknown column x", Columns: []colDef{{Name: "a", Spec: colSpec{Base: "int"}}}},
 	}
 	h := newHistory(defs)
-	rec, err := h.encode()
+	rec, err := encodeDefs(h.defs())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (f letterFlags) open(ctx context.Context, sourceRequired bool, stderr io.Wr
 		if *f.source == "" {
 			return nil, badInput("--source is required")
 		}
-		if _, err := sourceByName(cfg, *f.source); err != nil {
+		if _, _, err := sourceByName(cfg, *f.source); err != nil {
 			return nil, err
 		}
 	}

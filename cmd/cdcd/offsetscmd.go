@@ -41,11 +41,7 @@ type offsetsEnv struct {
 	log   *slog.Logger
 }
 
-func openOffsets(ctx context.Context, path string, stderr io.Writer) (*offsetsEnv, error) {
-	cfg, err := loadConfig(path)
-	if err != nil {
-		return nil, err
-	}
+func openOffsets(ctx context.Context, cfg *config.Config, stderr io.Writer) (*offsetsEnv, error) {
 	log := newLogger(cfg, stderr)
 	conn, _, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -66,9 +62,13 @@ func cmdOffsetsList(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	env, err := openOffsets(ctx, *path, stderr)
+	env, err := openOffsets(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -144,11 +144,7 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := sourceByName(cfg, *name)
-	if err != nil {
-		return err
-	}
-	k, err := kindOf(s)
+	s, k, err := sourceByName(cfg, *name)
 	if err != nil {
 		return err
 	}
@@ -159,7 +155,7 @@ func cmdOffsetsReset(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	env, err := openOffsets(ctx, *path, stderr)
+	env, err := openOffsets(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,7 @@ func cmdTail(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := sourceByName(cfg, *name)
-	if err != nil {
-		return err
-	}
-	k, err := kindOf(s)
+	s, k, err := sourceByName(cfg, *name)
 	if err != nil {
 		return err
 	}

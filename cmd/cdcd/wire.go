@@ -88,14 +88,17 @@ func tableIDs(cfg *config.Config) []change.TableID {
 	return ids
 }
 
-func sourceByName(cfg *config.Config, name string) (*config.Source, error) {
+// sourceByName finds a configured source and its kind; an unknown name, or a kind this build
+// lacks, is bad input.
+func sourceByName(cfg *config.Config, name string) (*config.Source, sourceKind, error) {
 	s, ok := cfg.Source(name)
 	if !ok {
 		var names []string
 		for _, s := range cfg.Sources {
 			names = append(names, s.Name)
 		}
-		return nil, badInput("no source %q in the configuration (it has %v)", name, names)
+		return nil, sourceKind{}, badInput("no source %q in the configuration (it has %v)", name, names)
 	}
-	return s, nil
+	k, err := kindOf(s)
+	return s, k, err
 }

@@ -180,17 +180,7 @@ func NewMariaDB(t testing.TB, settings ...string) *MariaDB {
 	if err != nil {
 		t.Fatalf("testenv: mariadb: %v", err)
 	}
-	t.Cleanup(func() {
-		srv.proc.terminate()
-		procsMu.Lock()
-		for i, p := range procs {
-			if p == srv.proc {
-				procs = append(procs[:i], procs[i+1:]...)
-				break
-			}
-		}
-		procsMu.Unlock()
-	})
+	t.Cleanup(srv.proc.release)
 	return srv
 }
 

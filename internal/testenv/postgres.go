@@ -83,17 +83,7 @@ func NewPostgres(t testing.TB, settings ...string) *Postgres {
 	if err != nil {
 		t.Fatalf("testenv: postgres: %v", err)
 	}
-	t.Cleanup(func() {
-		srv.proc.terminate()
-		procsMu.Lock()
-		for i, p := range procs {
-			if p == srv.proc {
-				procs = append(procs[:i], procs[i+1:]...)
-				break
-			}
-		}
-		procsMu.Unlock()
-	})
+	t.Cleanup(srv.proc.release)
 	return srv
 }
 

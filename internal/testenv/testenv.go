@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -144,6 +145,17 @@ func startProcess(name, dir, logFile string, stop syscall.Signal, cmd *exec.Cmd)
 	procs = append(procs, p)
 	procsMu.Unlock()
 	return p, nil
+}
+
+// release stops a server a test started for itself and forgets it (the process-wide servers are
+// stopped at exit instead).
+func (p *process) release() {
+	p.terminate()
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	if i := slices.Index(procs, p); i >= 0 {
+		procs = slices.Delete(procs, i, i+1)
+	}
 }
 
 // tempDir returns a fresh directory for one server under the process's base dir. The base dir is
