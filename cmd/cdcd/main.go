@@ -17,7 +17,7 @@ const usage = `cdcd streams PostgreSQL and MySQL/MariaDB changes into ClickHouse
 
 Usage:
   cdcd run --config FILE                 run the daemon
-  cdcd check --config FILE               validate a configuration file
+  cdcd check --config FILE               validate a configuration file (no server needed)
   cdcd offsets list --config FILE        show stored positions, source positions and lag
   cdcd offsets reset --config FILE --source NAME --to POSITION|latest|snapshot [--dry-run]
                                          move a source's stored position (daemon stopped)
